@@ -1,0 +1,212 @@
+package ops
+
+import (
+	"fmt"
+	"math"
+
+	"t2c/graph"
+	"t2c/kernels"
+	"t2c/tensor"
+)
+
+func init() {
+	graph.Register("BatchNormalization", buildBatchNorm)
+	graph.Register("LayerNormalization", buildLayerNorm)
+}
+
+type batchNorm struct {
+	eps, momentum float32
+	training      bool
+}
+
+func buildBatchNorm(n *graph.Node, a *graph.Attrs, opset int) (graph.Kernel, error) {
+	k := batchNorm{eps: a.Float("epsilon", 1e-5), momentum: a.Float("momentum", 0.9)}
+	k.training = a.Int("training_mode", 0) != 0
+	if a.Has("spatial") && a.Int("spatial", 1) != 1 {
+		a.Fail("spatial", "only spatial=1 (per-channel statistics) is supported")
+	}
+	if opset < 14 && len(n.Outputs) > 1 && n.Outputs[1] != "" {
+		// Before opset 14 extra outputs meant training mode.
+		k.training = true
+	}
+	return k, nil
+}
+
+func (k batchNorm) InferShapes(in []graph.ValueInfo, _ []*tensor.Tensor) ([]graph.ValueInfo, error) {
+	c := graph.ValueInfo{DType: in[0].DType, Shape: []int{in[0].Shape[1]}}
+	return []graph.ValueInfo{{DType: in[0].DType, Shape: in[0].Shape}, c, c}, nil
+}
+
+// Run normalises per channel (axis 1). In inference mode it uses the running
+// statistics; in training mode the batch statistics, and it also returns the
+// updated running mean and variance (ONNX: population variance).
+func (k batchNorm) Run(ctx *graph.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := need(in, 5); err != nil {
+		return nil, err
+	}
+	if err := float32Only(in, 0, 1, 2, 3, 4); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	if x.Rank() < 2 {
+		return nil, fmt.Errorf("input %v needs a channel axis", x.Shape())
+	}
+	c := x.Dim(1)
+	for i, name := range []string{"scale", "B", "mean", "var"} {
+		if in[i+1].Len() != c {
+			return nil, fmt.Errorf("%s has %d elements for %d channels", name, in[i+1].Len(), c)
+		}
+	}
+	n, hw := x.Dim(0), tensor.NumElems(x.Shape()[2:])
+	mean, variance := in[3].Float32(), in[4].Float32()
+	var runMean, runVar *tensor.Tensor
+	if k.training {
+		bm, bv := channelStats(x.Float32(), n, c, hw)
+		runMean, runVar = tensor.Zeros(tensor.Float32, c), tensor.Zeros(tensor.Float32, c)
+		for i := range c {
+			runMean.Float32()[i] = mean[i]*k.momentum + bm[i]*(1-k.momentum)
+			runVar.Float32()[i] = variance[i]*k.momentum + bv[i]*(1-k.momentum)
+		}
+		mean, variance = bm, bv
+	}
+	y := ctx.Alloc(tensor.Float32, x.Shape()...)
+	scale, bias := in[1].Float32(), in[2].Float32()
+	xs, ys := x.Float32(), y.Float32()
+	kernels.Parallel(n*c, 1, func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			ch := nc % c
+			m := scale[ch] / float32(math.Sqrt(float64(variance[ch]+k.eps)))
+			b := bias[ch] - mean[ch]*m
+			src, dst := xs[nc*hw:(nc+1)*hw], ys[nc*hw:(nc+1)*hw]
+			for j, v := range src {
+				dst[j] = v*m + b
+			}
+		}
+	})
+	if k.training {
+		return []*tensor.Tensor{y, runMean, runVar}, nil
+	}
+	return []*tensor.Tensor{y}, nil
+}
+
+// channelStats returns per-channel mean and population variance of NCHW data.
+func channelStats(x []float32, n, c, hw int) (mean, variance []float32) {
+	mean, variance = make([]float32, c), make([]float32, c)
+	count := float64(n * hw)
+	for ch := 0; ch < c; ch++ {
+		var s, sq float64
+		for i := 0; i < n; i++ {
+			for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+				s += float64(v)
+			}
+		}
+		mu := s / count
+		for i := 0; i < n; i++ {
+			for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+				d := float64(v) - mu
+				sq += d * d
+			}
+		}
+		mean[ch], variance[ch] = float32(mu), float32(sq/count)
+	}
+	return mean, variance
+}
+
+type layerNorm struct {
+	axis int
+	eps  float32
+}
+
+func buildLayerNorm(n *graph.Node, a *graph.Attrs, opset int) (graph.Kernel, error) {
+	k := layerNorm{axis: int(a.Int("axis", -1)), eps: a.Float("epsilon", 1e-5)}
+	if st := a.Int("stash_type", 1); st != 1 {
+		a.Fail("stash_type", "only 1 (float32 statistics) is supported, got %d", st)
+	}
+	return k, nil
+}
+
+func (k layerNorm) statsShape(x []int) ([]int, int, error) {
+	axis, err := normAxis(k.axis, len(x))
+	if err != nil {
+		return nil, 0, err
+	}
+	s := append([]int(nil), x...)
+	for i := axis; i < len(s); i++ {
+		s[i] = 1
+	}
+	return s, axis, nil
+}
+
+func (k layerNorm) InferShapes(in []graph.ValueInfo, _ []*tensor.Tensor) ([]graph.ValueInfo, error) {
+	s, _, err := k.statsShape(in[0].Shape)
+	if err != nil {
+		return nil, err
+	}
+	return []graph.ValueInfo{{DType: in[0].DType, Shape: in[0].Shape}, {DType: tensor.Float32, Shape: s}, {DType: tensor.Float32, Shape: s}}, nil
+}
+
+// Run normalises over the axes from axis to the end, then applies the
+// (broadcast) scale and bias.
+func (k layerNorm) Run(ctx *graph.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	if err := need(in, 2); err != nil {
+		return nil, err
+	}
+	if err := float32Only(in, 0, 1, 2); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	statShape, axis, err := k.statsShape(x.Shape())
+	if err != nil {
+		return nil, err
+	}
+	rows, d := tensor.NumElems(x.Shape()[:axis]), tensor.NumElems(x.Shape()[axis:])
+	norm := x.Shape()[axis:]
+	scale, err := broadcastParam(in[1], norm, "Scale")
+	if err != nil {
+		return nil, err
+	}
+	var bias []float32
+	if b := opt(in, 2); b != nil {
+		if bias, err = broadcastParam(b, norm, "B"); err != nil {
+			return nil, err
+		}
+	}
+	y := ctx.Alloc(tensor.Float32, x.Shape()...)
+	mean, inv := tensor.Zeros(tensor.Float32, statShape...), tensor.Zeros(tensor.Float32, statShape...)
+	xs, ys := x.Float32(), y.Float32()
+	kernels.Parallel(rows, 8, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			src, dst := xs[r*d:(r+1)*d], ys[r*d:(r+1)*d]
+			var s float32
+			for _, v := range src {
+				s += v
+			}
+			mu := s / float32(d)
+			var sq float32
+			for _, v := range src {
+				sq += (v - mu) * (v - mu)
+			}
+			is := 1 / float32(math.Sqrt(float64(sq/float32(d)+k.eps)))
+			for j, v := range src {
+				dst[j] = (v - mu) * is * scale[j]
+				if bias != nil {
+					dst[j] += bias[j]
+				}
+			}
+			mean.Float32()[r], inv.Float32()[r] = mu, is
+		}
+	})
+	return []*tensor.Tensor{y, mean, inv}, nil
+}
+
+// broadcastParam expands a LayerNorm scale/bias to the normalised shape.
+func broadcastParam(p *tensor.Tensor, shape []int, name string) ([]float32, error) {
+	if tensor.SameShape(p.Shape(), shape) {
+		return p.Float32(), nil
+	}
+	full, err := tensor.BroadcastShapes(p.Shape(), shape)
+	if err != nil || !tensor.SameShape(full, shape) {
+		return nil, fmt.Errorf("%s %v does not broadcast to normalised shape %v", name, p.Shape(), shape)
+	}
+	return tensor.BroadcastTo(p, shape).Float32(), nil
+}
