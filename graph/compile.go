@@ -18,6 +18,18 @@ type Typed map[string]ValueInfo
 // data — PyTorch's Shape→Gather→Unsqueeze→Concat→Reshape chains disappear.
 // Nodes whose outputs reach no graph output are dropped.
 func Specialize(g *Graph, inputs map[string][]int) (*Graph, Typed, error) {
+	return SpecializeWith(g, inputs, SpecializeOptions{})
+}
+
+// SpecializeOptions adjusts Specialize.
+type SpecializeOptions struct {
+	// Variables names parameters whose values change between runs
+	// (weights being trained): they are typed but never folded.
+	Variables map[string]bool
+}
+
+// SpecializeWith is Specialize with options.
+func SpecializeWith(g *Graph, inputs map[string][]int, opts SpecializeOptions) (*Graph, Typed, error) {
 	out := g.Clone()
 	if err := out.TopoSort(); err != nil {
 		return nil, nil, err
@@ -37,9 +49,15 @@ func Specialize(g *Graph, inputs map[string][]int) (*Graph, Typed, error) {
 	for name, p := range out.Params {
 		types[name] = ValueInfo{Name: name, DType: p.DType(), Shape: p.Shape()}
 	}
+	consts := func(name string) *tensor.Tensor {
+		if opts.Variables[name] {
+			return nil
+		}
+		return out.Params[name]
+	}
 	var kept []*Node
 	for _, n := range out.Nodes {
-		folded, err := propagate(out, n, types)
+		folded, err := propagate(out, n, types, consts)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -76,7 +94,7 @@ func checkShape(in ValueInfo, shape []int) error {
 
 // propagate infers n's output types and folds it into parameters when all its
 // inputs are constant. It reports whether the node was folded away.
-func propagate(g *Graph, n *Node, types Typed) (bool, error) {
+func propagate(g *Graph, n *Node, types Typed, constOf func(string) *tensor.Tensor) (bool, error) {
 	k, err := Build(n, g.Opset)
 	if err != nil {
 		return false, err
@@ -93,7 +111,7 @@ func propagate(g *Graph, n *Node, types Typed) (bool, error) {
 			return false, fmt.Errorf("%v: input %q has no known type", n, name)
 		}
 		in[i] = t
-		consts[i] = g.Params[name]
+		consts[i] = constOf(name)
 		allConst = allConst && consts[i] != nil
 	}
 	var outs []*tensor.Tensor

@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"math/rand/v2"
 	"sync"
 
 	"t2c/tensor"
@@ -10,6 +11,13 @@ import (
 // inference reuses the memory of values that are no longer needed.
 type Ctx struct {
 	pool *Pool
+	// Training selects training-mode behaviour: batch statistics in
+	// BatchNormalization (updating the running statistics in place) and
+	// random masks in Dropout, drawn from Rand.
+	Training bool
+	// Rand is the random source for training-mode ops; nil means no
+	// randomness is available (Dropout then fails in training mode).
+	Rand *rand.Rand
 }
 
 // NewCtx returns a context drawing buffers from pool (nil: plain allocation).

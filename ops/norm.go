@@ -60,13 +60,18 @@ func (k batchNorm) Run(ctx *graph.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, e
 	n, hw := x.Dim(0), tensor.NumElems(x.Shape()[2:])
 	mean, variance := in[3].Float32(), in[4].Float32()
 	var runMean, runVar *tensor.Tensor
-	if k.training {
+	switch {
+	case k.training: // ONNX training mode: new statistics are outputs
 		bm, bv := channelStats(x.Float32(), n, c, hw)
 		runMean, runVar = tensor.Zeros(tensor.Float32, c), tensor.Zeros(tensor.Float32, c)
 		for i := range c {
 			runMean.Float32()[i] = mean[i]*k.momentum + bm[i]*(1-k.momentum)
 			runVar.Float32()[i] = variance[i]*k.momentum + bv[i]*(1-k.momentum)
 		}
+		mean, variance = bm, bv
+	case ctx != nil && ctx.Training: // training in t2c: update in place like PyTorch
+		bm, bv := channelStats(x.Float32(), n, c, hw)
+		k.updateRunning(in[3].Float32(), in[4].Float32(), bm, bv, n*hw)
 		mean, variance = bm, bv
 	}
 	y := ctx.Alloc(tensor.Float32, x.Shape()...)
@@ -87,6 +92,18 @@ func (k batchNorm) Run(ctx *graph.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, e
 		return []*tensor.Tensor{y, runMean, runVar}, nil
 	}
 	return []*tensor.Tensor{y}, nil
+}
+
+// updateRunning folds batch statistics into the running ones with
+// PyTorch's convention: momentum 1−m for the new value (ONNX momentum m =
+// 0.9 is PyTorch's 0.1) and the unbiased variance.
+func (k batchNorm) updateRunning(runMean, runVar, mean, variance []float32, count int) {
+	m := 1 - k.momentum
+	unbias := float32(count) / float32(max(count-1, 1))
+	for i := range runMean {
+		runMean[i] = (1-m)*runMean[i] + m*mean[i]
+		runVar[i] = (1-m)*runVar[i] + m*variance[i]*unbias
+	}
 }
 
 // channelStats returns per-channel mean and population variance of NCHW data.

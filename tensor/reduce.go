@@ -69,3 +69,23 @@ func Reduce[T Number](t *Tensor, axes []int, keepdims bool, init T, f func(acc, 
 func SplitAxis(shape []int, axis int) (outer, dim, inner int) {
 	return NumElems(shape[:axis]), shape[axis], NumElems(shape[axis+1:])
 }
+
+// SumTo sums a float32 tensor over the dimensions that broadcasting from
+// shape to t's shape expanded, returning a tensor of shape: the adjoint of
+// broadcasting, used by gradients of broadcasting ops.
+func SumTo(t *Tensor, shape []int) *Tensor {
+	if SameShape(t.shape, shape) {
+		return t
+	}
+	out := Zeros(Float32, shape...)
+	o, x := out.Float32(), t.Float32()
+	st := [][]int{BroadcastStrides(shape, t.shape)}
+	ForEachRow(t.shape, st, func(io int, in, step []int, n int) {
+		oi := in[0]
+		for j := 0; j < n; j++ {
+			o[oi] += x[io+j]
+			oi += step[0]
+		}
+	})
+	return out
+}
