@@ -137,15 +137,16 @@ func (p *Program) Trainable() []string { return p.trainable }
 
 // Tape is one forward pass with every value kept for Backward.
 type Tape struct {
-	p    *Program
-	ctx  *graph.Ctx
-	vals []*tensor.Tensor
+	p        *Program
+	ctx      *graph.Ctx
+	vals     []*tensor.Tensor
+	stepOuts [][]*tensor.Tensor // every output each kernel returned, named or not
 }
 
 // Forward runs the program. params supplies the current parameter values
 // (normally the graph's own Params, which optimisers update in place).
 func (p *Program) Forward(ctx *graph.Ctx, inputs map[string]*tensor.Tensor) (*Tape, error) {
-	t := &Tape{p: p, ctx: ctx, vals: make([]*tensor.Tensor, p.nslots)}
+	t := &Tape{p: p, ctx: ctx, vals: make([]*tensor.Tensor, p.nslots), stepOuts: make([][]*tensor.Tensor, len(p.steps))}
 	for name, v := range p.Graph.Params {
 		t.vals[p.slots[name]] = v
 	}
@@ -160,7 +161,7 @@ func (p *Program) Forward(ctx *graph.Ctx, inputs map[string]*tensor.Tensor) (*Ta
 		t.vals[p.inputs[i]] = x
 	}
 	args := make([]*tensor.Tensor, 0, 8)
-	for _, st := range p.steps {
+	for i, st := range p.steps {
 		args = args[:0]
 		for _, s := range st.in {
 			args = append(args, t.at(s))
@@ -169,6 +170,7 @@ func (p *Program) Forward(ctx *graph.Ctx, inputs map[string]*tensor.Tensor) (*Ta
 		if err != nil {
 			return nil, fmt.Errorf("%v: %w", st.node, err)
 		}
+		t.stepOuts[i] = outs
 		for i, s := range st.out {
 			if s >= 0 && i < len(outs) {
 				t.vals[s] = outs[i]
@@ -233,11 +235,7 @@ func (t *Tape) Backward(dOutputs ...*tensor.Tensor) (Grads, error) {
 		for j, s := range st.in {
 			in[j] = t.at(s)
 		}
-		out := make([]*tensor.Tensor, len(st.out))
-		for j, s := range st.out {
-			out[j] = t.at(s)
-		}
-		dIn, err := st.kernel.(Differentiable).Backward(t.ctx, in, out, dOut)
+		dIn, err := st.kernel.(Differentiable).Backward(t.ctx, in, t.stepOuts[i], dOut)
 		if err != nil {
 			return nil, fmt.Errorf("%v: backward: %w", st.node, err)
 		}

@@ -22,6 +22,9 @@ func (k batchNorm) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 	xs, dy := x.Float32(), dOut[0].Float32()
 	dx := tensor.Zeros(tensor.Float32, x.Shape()...)
 	dgamma, dbeta := tensor.Zeros(tensor.Float32, c), tensor.Zeros(tensor.Float32, c)
+	// With running statistics they are inputs like any other: y depends on
+	// them, so they get gradients too (callers decide not to train them).
+	dmean, dvar := tensor.Zeros(tensor.Float32, c), tensor.Zeros(tensor.Float32, c)
 	count := float64(n * hw)
 	for ch := 0; ch < c; ch++ {
 		istd := 1 / math.Sqrt(float64(variance[ch])+float64(k.eps))
@@ -33,6 +36,10 @@ func (k batchNorm) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 		})
 		dgamma.Float32()[ch], dbeta.Float32()[ch] = float32(sumDyXhat), float32(sumDy)
 		g := float64(gamma[ch]) * istd
+		if !batchStats {
+			dmean.Float32()[ch] = float32(-g * sumDy)
+			dvar.Float32()[ch] = float32(-0.5 * float64(gamma[ch]) * sumDyXhat * istd * istd)
+		}
 		each(n, c, hw, ch, func(i int) {
 			if !batchStats {
 				dx.Float32()[i] = float32(g * float64(dy[i]))
@@ -42,7 +49,10 @@ func (k batchNorm) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 			dx.Float32()[i] = float32(g * (float64(dy[i]) - sumDy/count - xhat*sumDyXhat/count))
 		})
 	}
-	return []*tensor.Tensor{dx, dgamma, dbeta, nil, nil}, nil
+	if batchStats {
+		return []*tensor.Tensor{dx, dgamma, dbeta}, nil
+	}
+	return []*tensor.Tensor{dx, dgamma, dbeta, dmean, dvar}, nil
 }
 
 // each calls f with the flat index of every element of channel ch in NCHW data.
