@@ -4,7 +4,9 @@ import "unsafe"
 
 // word is the set of unsigned types used to move elements without caring
 // what they mean: every dtype is moved as a word of its own size.
-type word interface{ ~uint8 | ~uint16 | ~uint32 | ~uint64 }
+type word interface {
+	~uint8 | ~uint16 | ~uint32 | ~uint64
+}
 
 // asWords reinterprets a slice of any element type as unsigned words of the
 // same size, sharing memory. Data-movement ops (transpose, concat, slice,

@@ -8,10 +8,10 @@ import (
 	"t2c/data"
 	"t2c/eval"
 	"t2c/graph"
+	"t2c/internal/demo"
 	"t2c/internal/progress"
 	"t2c/onnx"
 	"t2c/report"
-	"t2c/internal/demo"
 )
 
 func demoCmd() *cobra.Command {
