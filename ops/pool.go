@@ -44,6 +44,9 @@ func buildPool(a *graph.Attrs, isMax bool) (graph.Kernel, error) {
 	if k.win.kernel == nil {
 		a.Fail("kernel_shape", "is required")
 	}
+	if len(k.win.kernel) > 2 {
+		a.Fail("kernel_shape", "%d-D pooling is not supported (1-D and 2-D only)", len(k.win.kernel))
+	}
 	return k, nil
 }
 
@@ -110,41 +113,56 @@ func (k *poolKernel) Run(ctx *graph.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor,
 	if err := need(in, 1); err != nil {
 		return nil, err
 	}
-	if err := float32Only(in, 0); err != nil {
-		return nil, err
-	}
 	g, err := k.geometry(in[0].Shape())
 	if err != nil {
 		return nil, err
 	}
 	shape := g.shape(in[0].Rank())
-	y := ctx.Alloc(tensor.Float32, shape...)
-	var idx *tensor.Tensor
 	if k.max {
-		idx = tensor.Zeros(tensor.Int64, shape...)
+		idx := tensor.Zeros(tensor.Int64, shape...)
+		y := ctx.Alloc(in[0].DType(), shape...)
+		switch in[0].DType() {
+		case tensor.Float32:
+			maxPool(g, in[0].Float32(), y.Float32(), idx.Int64())
+		case tensor.Int8:
+			maxPool(g, in[0].Int8(), y.Int8(), idx.Int64())
+		case tensor.Uint8:
+			maxPool(g, in[0].Uint8(), y.Uint8(), idx.Int64())
+		case tensor.Int32:
+			maxPool(g, in[0].Int32(), y.Int32(), idx.Int64())
+		default:
+			return nil, fmt.Errorf("MaxPool of %v is not supported", in[0].DType())
+		}
+		return []*tensor.Tensor{y, idx}, nil
 	}
+	if err := float32Only(in, 0); err != nil {
+		return nil, err
+	}
+	y := ctx.Alloc(tensor.Float32, shape...)
 	x, out := in[0].Float32(), y.Float32()
 	kernels.Parallel(g.n*g.c, 1, func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
-			xc := x[nc*g.h*g.w : (nc+1)*g.h*g.w]
-			yc := out[nc*g.oh*g.ow : (nc+1)*g.oh*g.ow]
-			if k.max {
-				k.maxPlane(g, xc, yc, idx.Int64()[nc*g.oh*g.ow:], nc*g.h*g.w)
-			} else {
-				k.avgPlane(g, xc, yc)
-			}
+			k.avgPlane(g, x[nc*g.h*g.w:(nc+1)*g.h*g.w], out[nc*g.oh*g.ow:(nc+1)*g.oh*g.ow])
 		}
 	})
-	if k.max {
-		return []*tensor.Tensor{y, idx}, nil
-	}
 	return []*tensor.Tensor{y}, nil
 }
 
-func (k *poolKernel) maxPlane(g geometry, x, y []float32, idx []int64, base int) {
+// maxPool takes window maxima of every plane, recording the flat input
+// index of each maximum (the first on ties) for Indices and gradients.
+func maxPool[T float32 | int8 | uint8 | int32](g geometry, x, y []T, idx []int64) {
+	kernels.Parallel(g.n*g.c, 1, func(lo, hi int) {
+		for nc := lo; nc < hi; nc++ {
+			maxPlane(g, x[nc*g.h*g.w:(nc+1)*g.h*g.w], y[nc*g.oh*g.ow:(nc+1)*g.oh*g.ow], idx[nc*g.oh*g.ow:], nc*g.h*g.w)
+		}
+	})
+}
+
+func maxPlane[T float32 | int8 | uint8 | int32](g geometry, x, y []T, idx []int64, base int) {
 	for i := 0; i < g.oh; i++ {
 		for j := 0; j < g.ow; j++ {
-			best, at := float32(math.Inf(-1)), -1
+			var best T
+			at := -1
 			for r := 0; r < g.k[0]; r++ {
 				ih := i*g.st[0] - g.pb[0] + r*g.dil[0]
 				if ih < 0 || ih >= g.h {
