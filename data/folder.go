@@ -140,7 +140,8 @@ func (f *Folder) ReadImage(i int, dst []float32) (int, error) {
 }
 
 // resizeCrop scales src so its shorter side is size (the longer side is
-// truncated as torchvision does) and returns the centered size×size crop.
+// truncated as torchvision does) and returns the centered size×size crop
+// (offsets rounded half to even, like Python's round in CenterCrop).
 // An image whose shorter side already equals size is only cropped.
 func resizeCrop(src image.Image, size int) *image.RGBA {
 	b := src.Bounds()
@@ -157,7 +158,7 @@ func resizeCrop(src image.Image, size int) *image.RGBA {
 	} else {
 		draw.BiLinear.Scale(scaled, scaled.Bounds(), src, b, draw.Src, nil)
 	}
-	top := int(math.Round(float64(nh-size) / 2))
-	left := int(math.Round(float64(nw-size) / 2))
+	top := int(math.RoundToEven(float64(nh-size) / 2))
+	left := int(math.RoundToEven(float64(nw-size) / 2))
 	return scaled.SubImage(image.Rect(left, top, left+size, top+size)).(*image.RGBA)
 }

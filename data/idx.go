@@ -38,7 +38,11 @@ func OpenIDX(imagesPath, labelsPath string) (Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	return parseIDX(imagesPath, img, labelsPath, lbl)
+	ds, err := parseIDX(imagesPath, img, labelsPath, lbl)
+	if err != nil {
+		return nil, err // not a typed nil inside the interface
+	}
+	return ds, nil
 }
 
 // readMaybeGzip returns the contents of path, gunzipped if it starts with

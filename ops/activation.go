@@ -19,6 +19,11 @@ func buildLeakyRelu(_ *graph.Node, a *graph.Attrs, _ int) (graph.Kernel, error) 
 			return alpha * x
 		}
 		return x
+	}, df: func(x, _ float64) float64 {
+		if x < 0 {
+			return alpha
+		}
+		return 1
 	}}, nil
 }
 
@@ -26,6 +31,14 @@ func buildLeakyRelu(_ *graph.Node, a *graph.Attrs, _ int) (graph.Kernel, error) 
 func buildHardSwish(*graph.Node, *graph.Attrs, int) (graph.Kernel, error) {
 	return unaryKernel{name: "HardSwish", f: func(x float64) float64 {
 		return x * max(0, min(1, x/6+0.5))
+	}, df: func(x, _ float64) float64 { // PyTorch's hardswish_backward
+		switch {
+		case x < -3:
+			return 0
+		case x <= 3:
+			return x/3 + 0.5
+		}
+		return 1
 	}}, nil
 }
 
@@ -38,9 +51,14 @@ func buildGelu(_ *graph.Node, a *graph.Attrs, _ int) (graph.Kernel, error) {
 		c := math.Sqrt(2 / math.Pi)
 		return unaryKernel{name: "Gelu", f: func(x float64) float64 {
 			return 0.5 * x * (1 + math.Tanh(c*(x+0.044715*x*x*x)))
+		}, df: func(x, _ float64) float64 {
+			t := math.Tanh(c * (x + 0.044715*x*x*x))
+			return 0.5*(1+t) + 0.5*x*(1-t*t)*c*(1+3*0.044715*x*x)
 		}}, nil
 	}
 	return unaryKernel{name: "Gelu", f: func(x float64) float64 {
 		return 0.5 * x * (1 + math.Erf(x/math.Sqrt2))
+	}, df: func(x, _ float64) float64 {
+		return 0.5*(1+math.Erf(x/math.Sqrt2)) + x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi)
 	}}, nil
 }

@@ -107,8 +107,7 @@ func (k dropoutKernel) train(ctx *graph.Ctx, x *tensor.Tensor, ratio float64) ([
 	default:
 		return nil, fmt.Errorf("Dropout supports float32 and float64, got %v", x.DType())
 	}
-	if !k.wantMask {
-		return []*tensor.Tensor{out}, nil
-	}
+	// The mask is returned even when the node does not name it: the
+	// backward pass needs it.
 	return []*tensor.Tensor{out, k.maskOf(ctx, x, keep)}, nil
 }

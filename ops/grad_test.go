@@ -109,3 +109,113 @@ func TestGradientsHeavyOps(t *testing.T) {
 	}
 	runGradCases(t, cases)
 }
+
+func i64(v ...int64) *tensor.Tensor { return tensor.New([]int{len(v)}, v) }
+
+// awayFromZero shifts values out of (−0.2, 0.2) so kinks (ReLU, Abs, Clip
+// bounds) are not straddled by the finite difference.
+func awayFromZero(t *tensor.Tensor) *tensor.Tensor {
+	for i, v := range t.Float32() {
+		if v >= 0 && v < 0.2 {
+			t.Float32()[i] = v + 0.3
+		} else if v < 0 && v > -0.2 {
+			t.Float32()[i] = v - 0.3
+		}
+	}
+	return t
+}
+
+func TestGradientsElementwise(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	attrs := func(kv ...any) map[string]graph.Attr {
+		m := map[string]graph.Attr{}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i].(string)] = kv[i+1].(graph.Attr)
+		}
+		return m
+	}
+	var cases []gradCase
+	for _, op := range []string{"Add", "Sub", "Mul", "Div"} {
+		cases = append(cases, gradCase{name: op + "_broadcast", op: op, inputs: []*tensor.Tensor{randn(r, 2, 3, 4), positive(r, 3, 1)}})
+	}
+	cases = append(cases,
+		gradCase{name: "Min", op: "Min", inputs: []*tensor.Tensor{randn(r, 3, 4), randn(r, 4)}},
+		gradCase{name: "Max3", op: "Max", inputs: []*tensor.Tensor{randn(r, 3, 4), randn(r, 3, 4), randn(r, 1)}},
+		gradCase{name: "Pow", op: "Pow", inputs: []*tensor.Tensor{positive(r, 2, 3), randn(r, 3)}},
+		gradCase{name: "Where", op: "Where", inputs: []*tensor.Tensor{nil, randn(r, 2, 3), randn(r, 3)},
+			consts: map[int]*tensor.Tensor{0: tensor.New([]int{2, 1}, []bool{true, false})}},
+		gradCase{name: "Softmax", op: "Softmax", attrs: attrs("axis", graph.IntAttr(1)), inputs: []*tensor.Tensor{randn(r, 2, 5, 3)}},
+		gradCase{name: "ReduceSum", op: "ReduceSum", attrs: attrs("keepdims", graph.IntAttr(0)), inputs: []*tensor.Tensor{randn(r, 2, 3, 4)},
+			consts: map[int]*tensor.Tensor{1: i64(0, 2)}},
+		gradCase{name: "ReduceMean", op: "ReduceMean", attrs: attrs("axes", graph.IntsAttr(-1)), inputs: []*tensor.Tensor{randn(r, 2, 3, 4)}},
+		gradCase{name: "ReduceMax", op: "ReduceMax", attrs: attrs("axes", graph.IntsAttr(1)), inputs: []*tensor.Tensor{randn(r, 2, 5)}},
+		gradCase{name: "Clip", op: "Clip", inputs: []*tensor.Tensor{awayFromZero(randn(r, 3, 4))},
+			consts: map[int]*tensor.Tensor{1: tensor.Scalar[float32](-0.5), 2: tensor.Scalar[float32](0.6)}},
+		gradCase{name: "LeakyRelu", op: "LeakyRelu", attrs: attrs("alpha", graph.FloatAttr(0.1)), inputs: []*tensor.Tensor{awayFromZero(randn(r, 3, 4))}},
+		gradCase{name: "Gelu_tanh", op: "Gelu", attrs: attrs("approximate", graph.StringAttr("tanh")), inputs: []*tensor.Tensor{randn(r, 3, 4)}},
+	)
+	for _, op := range []string{"Neg", "Abs", "Relu", "Exp", "Erf", "Tanh", "Sigmoid", "HardSwish", "Gelu", "Identity"} {
+		cases = append(cases, gradCase{name: op, op: op, inputs: []*tensor.Tensor{awayFromZero(randn(r, 2, 5))}})
+	}
+	cases = append(cases, gradCase{name: "Sqrt", op: "Sqrt", inputs: []*tensor.Tensor{positive(r, 2, 5)}})
+	runGradCases(t, cases)
+}
+
+func TestGradientsMovement(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	ints := graph.IntsAttr
+	cases := []gradCase{
+		{name: "Reshape", op: "Reshape", inputs: []*tensor.Tensor{randn(r, 2, 6)}, consts: map[int]*tensor.Tensor{1: i64(3, -1)}},
+		{name: "Flatten", op: "Flatten", inputs: []*tensor.Tensor{randn(r, 2, 3, 2)}},
+		{name: "Transpose", op: "Transpose", attrs: map[string]graph.Attr{"perm": ints(2, 0, 1)}, inputs: []*tensor.Tensor{randn(r, 2, 3, 4)}},
+		{name: "Slice_neg_step", op: "Slice", inputs: []*tensor.Tensor{randn(r, 4, 5)},
+			consts: map[int]*tensor.Tensor{1: i64(3, 0), 2: i64(0, 5), 3: i64(0, 1), 4: i64(-2, 2)}},
+		{name: "Gather_repeat", op: "Gather", attrs: map[string]graph.Attr{"axis": graph.IntAttr(1)}, inputs: []*tensor.Tensor{randn(r, 2, 4)},
+			consts: map[int]*tensor.Tensor{1: i64(3, 0, 3)}},
+		{name: "Expand", op: "Expand", inputs: []*tensor.Tensor{randn(r, 1, 3)}, consts: map[int]*tensor.Tensor{1: i64(2, 4, 3)}},
+		{name: "Tile", op: "Tile", inputs: []*tensor.Tensor{randn(r, 2, 3)}, consts: map[int]*tensor.Tensor{1: i64(2, 2)}},
+		{name: "Pad_reflect", op: "Pad", attrs: map[string]graph.Attr{"mode": graph.StringAttr("reflect")}, inputs: []*tensor.Tensor{randn(r, 1, 4, 4)},
+			consts: map[int]*tensor.Tensor{1: i64(0, 1, 2, 0, 2, 1)}},
+		{name: "Pad_constant", op: "Pad", inputs: []*tensor.Tensor{randn(r, 3, 3)}, consts: map[int]*tensor.Tensor{1: i64(1, 0, 0, 2), 2: tensor.Scalar[float32](5)}},
+		{name: "Concat", op: "Concat", attrs: map[string]graph.Attr{"axis": graph.IntAttr(1)}, inputs: []*tensor.Tensor{randn(r, 2, 3), randn(r, 2, 1), randn(r, 2, 2)}},
+		{name: "Squeeze", op: "Squeeze", inputs: []*tensor.Tensor{randn(r, 2, 1, 3)}, consts: map[int]*tensor.Tensor{1: i64(1)}},
+		{name: "Unsqueeze", op: "Unsqueeze", inputs: []*tensor.Tensor{randn(r, 2, 3)}, consts: map[int]*tensor.Tensor{1: i64(0)}},
+	}
+	runGradCases(t, cases)
+}
+
+// TestGradientSplit checks a multi-output op: Split's outputs feed Mul so
+// that both outputs carry gradient.
+func TestGradientSplit(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	g := graph.New("split", 17)
+	g.Inputs = []graph.ValueInfo{{Name: "x", DType: tensor.Float32, Shape: []int{2, 5}}}
+	g.Params["sizes"] = i64(2, 3)
+	g.Params["w"] = randn(r, 2, 3)
+	g.Nodes = []*graph.Node{
+		{Name: "split", Op: "Split", Attrs: map[string]graph.Attr{"axis": graph.IntAttr(1)}, Inputs: []string{"x", "sizes"}, Outputs: []string{"a", "b"}},
+		{Name: "mul", Op: "Mul", Inputs: []string{"b", "w"}, Outputs: []string{"bw"}},
+		{Name: "cat", Op: "Concat", Attrs: map[string]graph.Attr{"axis": graph.IntAttr(1)}, Inputs: []string{"bw", "a"}, Outputs: []string{"y"}},
+	}
+	g.Outputs = []graph.ValueInfo{{Name: "y"}}
+	if err := autodiff.GradCheck(g, map[string]*tensor.Tensor{"x": randn(r, 2, 5)}, autodiff.CheckOptions{Seed: 3}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGradientSharedInput checks accumulation when one value feeds two
+// nodes, and dropout's mask in training mode.
+func TestGradientSharedInputAndDropout(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	g := graph.New("shared", 17)
+	g.Inputs = []graph.ValueInfo{{Name: "x", DType: tensor.Float32, Shape: []int{3, 4}}}
+	g.Nodes = []*graph.Node{
+		{Name: "sq", Op: "Mul", Inputs: []string{"x", "x"}, Outputs: []string{"x2"}},
+		{Name: "th", Op: "Tanh", Inputs: []string{"x"}, Outputs: []string{"t"}},
+		{Name: "sum", Op: "Add", Inputs: []string{"x2", "t"}, Outputs: []string{"y"}},
+	}
+	g.Outputs = []graph.ValueInfo{{Name: "y"}}
+	if err := autodiff.GradCheck(g, map[string]*tensor.Tensor{"x": randn(r, 3, 4)}, autodiff.CheckOptions{Seed: 4}); err != nil {
+		t.Fatal(err)
+	}
+}

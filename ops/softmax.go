@@ -39,22 +39,9 @@ func (k softmaxKernel) Run(ctx *graph.Ctx, in []*tensor.Tensor) ([]*tensor.Tenso
 	}
 	x := in[0]
 	shape := x.Shape()
-	var outer, dim, inner int
-	if k.coerce {
-		ax := k.axis
-		if ax < 0 {
-			ax += len(shape)
-		}
-		if ax < 0 || ax > len(shape) {
-			return nil, fmt.Errorf("axis %d out of range for rank %d", k.axis, len(shape))
-		}
-		outer, dim, inner = tensor.NumElems(shape[:ax]), tensor.NumElems(shape[ax:]), 1
-	} else {
-		ax, err := normAxis(k.axis, len(shape))
-		if err != nil {
-			return nil, err
-		}
-		outer, dim, inner = tensor.SplitAxis(shape, ax)
+	outer, dim, inner, err := k.layout(shape)
+	if err != nil {
+		return nil, err
 	}
 	out := ctx.Alloc(x.DType(), shape...)
 	switch x.DType() {
@@ -66,6 +53,26 @@ func (k softmaxKernel) Run(ctx *graph.Ctx, in []*tensor.Tensor) ([]*tensor.Tenso
 		return nil, fmt.Errorf("Softmax supports float32 and float64, got %v", x.DType())
 	}
 	return []*tensor.Tensor{out}, nil
+}
+
+// layout views the input as (outer, dim, inner) with softmax along dim.
+func (k softmaxKernel) layout(shape []int) (outer, dim, inner int, err error) {
+	if k.coerce { // opset < 13: flatten to 2-D at axis
+		ax := k.axis
+		if ax < 0 {
+			ax += len(shape)
+		}
+		if ax < 0 || ax > len(shape) {
+			return 0, 0, 0, fmt.Errorf("axis %d out of range for rank %d", k.axis, len(shape))
+		}
+		return tensor.NumElems(shape[:ax]), tensor.NumElems(shape[ax:]), 1, nil
+	}
+	ax, err := normAxis(k.axis, len(shape))
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	outer, dim, inner = tensor.SplitAxis(shape, ax)
+	return outer, dim, inner, nil
 }
 
 // softmax normalises x viewed as (outer, dim, inner) along dim, subtracting

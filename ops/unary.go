@@ -19,20 +19,39 @@ const (
 )
 
 func init() {
-	register := func(name string, f func(float64) float64, iop intOp) {
+	register := func(name string, f, df func(x, y float64) float64, iop intOp) {
 		graph.Register(name, func(*graph.Node, *graph.Attrs, int) (graph.Kernel, error) {
-			return unaryKernel{name: name, f: f, iop: iop, f32: float32Loops[iop]}, nil
+			return unaryKernel{name: name, f: func(x float64) float64 { return f(x, 0) }, df: df, iop: iop, f32: float32Loops[iop]}, nil
 		})
 	}
-	register("Neg", func(x float64) float64 { return -x }, intNeg)
-	register("Abs", math.Abs, intAbs)
-	register("Relu", func(x float64) float64 { return max(x, 0) }, intRelu)
-	register("Exp", math.Exp, intNone)
-	register("Sqrt", math.Sqrt, intNone)
-	register("Erf", math.Erf, intNone)
-	register("Tanh", math.Tanh, intNone)
-	register("Sigmoid", sigmoid, intNone)
+	of := func(f func(float64) float64) func(x, _ float64) float64 { return func(x, _ float64) float64 { return f(x) } }
+	register("Neg", of(func(x float64) float64 { return -x }), func(_, _ float64) float64 { return -1 }, intNeg)
+	register("Abs", of(math.Abs), func(x, _ float64) float64 { return sign(x) }, intAbs)
+	register("Relu", of(func(x float64) float64 { return max(x, 0) }), func(x, _ float64) float64 { return step(x) }, intRelu)
+	register("Exp", of(math.Exp), func(_, y float64) float64 { return y }, intNone)
+	register("Sqrt", of(math.Sqrt), func(_, y float64) float64 { return 0.5 / y }, intNone)
+	register("Erf", of(math.Erf), func(x, _ float64) float64 { return 2 / math.SqrtPi * math.Exp(-x*x) }, intNone)
+	register("Tanh", of(math.Tanh), func(_, y float64) float64 { return 1 - y*y }, intNone)
+	register("Sigmoid", of(sigmoid), func(_, y float64) float64 { return y * (1 - y) }, intNone)
 	graph.Register("Identity", func(*graph.Node, *graph.Attrs, int) (graph.Kernel, error) { return identityKernel{}, nil })
+}
+
+// step is the derivative of ReLU (0 at the kink, as in PyTorch).
+func step(x float64) float64 {
+	if x > 0 {
+		return 1
+	}
+	return 0
+}
+
+func sign(x float64) float64 {
+	switch {
+	case x > 0:
+		return 1
+	case x < 0:
+		return -1
+	}
+	return 0
 }
 
 func sigmoid(x float64) float64 {
@@ -50,6 +69,7 @@ type unaryKernel struct {
 	f    func(float64) float64
 	iop  intOp
 	f32  func(o, x []float32) // optional float32 fast path
+	df   func(x, y float64) float64 // derivative from input x and output y
 }
 
 // float32Loops are tight float32 loops for the ops with integer versions.
