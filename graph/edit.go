@@ -108,12 +108,17 @@ func (g *Graph) FreshName(prefix string) string {
 	return name
 }
 
-// ParamCount is the total number of elements in parameters of floating type
-// (trainable weights; integer shape constants are not counted).
+// ParamCount is the number of elements in floating-point parameters,
+// counted like PyTorch's sum(p.numel() for p in model.parameters()):
+// BatchNormalization running statistics are buffers, not parameters.
 func (g *Graph) ParamCount() int {
+	buffers := map[string]bool{}
+	for _, n := range g.Find("BatchNormalization") {
+		buffers[n.Input(3)], buffers[n.Input(4)] = true, true
+	}
 	n := 0
-	for _, p := range g.Params {
-		if p.DType().IsFloat() {
+	for name, p := range g.Params {
+		if p.DType().IsFloat() && !buffers[name] {
 			n += p.Len()
 		}
 	}
