@@ -48,6 +48,7 @@ func ToModel(g *graph.Graph) (*onnxpb.ModelProto, error) {
 	if opset == 0 {
 		opset = DefaultExportOpset
 	}
+	lowerForOpset(c, opset)
 	gp := &onnxpb.GraphProto{Name: proto.String(c.Name)}
 
 	names := make([]string, 0, len(c.Params))

@@ -6,8 +6,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -23,7 +25,11 @@ func main() {
 }
 
 func rootCmd() *cobra.Command {
-	var threads int
+	var (
+		threads    int
+		cpuProfile string
+		stopProf   func()
+	)
 	root := &cobra.Command{
 		Use:   "t2c",
 		Short: "Compress neural networks and turn them into integer-only networks for hardware",
@@ -43,18 +49,37 @@ JSON object on stdout.`,
 				runtime.GOMAXPROCS(threads)
 				kernels.SetThreads(threads)
 			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				stopProf = func() { pprof.StopCPUProfile(); f.Close() }
+			}
 			return nil
+		},
+		PersistentPostRun: func(cmd *cobra.Command, args []string) {
+			if stopProf != nil {
+				stopProf()
+			}
 		},
 	}
 	root.PersistentFlags().IntVar(&threads, "threads", 0, "worker threads for kernels (0: all cores)")
+	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file")
 	root.PersistentFlags().BoolVarP(&progress.Quiet, "quiet", "q", false, "no progress bars")
-	root.AddCommand(inspectCmd(), evalCmd(), demoCmd())
+	root.AddCommand(inspectCmd(), evalCmd(), demoCmd(), trainCmd(), exportONNXCmd())
 	return root
 }
 
+// stdout receives --json output (tests replace it).
+var stdout io.Writer = os.Stdout
+
 // printJSON writes v as the command's single JSON object on stdout.
 func printJSON(v any) error {
-	enc := json.NewEncoder(os.Stdout)
+	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
 }
