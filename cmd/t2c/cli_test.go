@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"google.golang.org/protobuf/proto"
 	"t2c/data"
 	"t2c/graph"
-	"google.golang.org/protobuf/proto"
 
 	"t2c/onnx"
 	"t2c/onnx/onnxpb"
