@@ -65,20 +65,35 @@ func col2im(p kernels.ConvParams, col []float32, cg int, dx []float32) {
 			for r := 0; r < p.R; r++ {
 				for s := 0; s < p.S; s++ {
 					row := col[((c*p.R+r)*p.S+s)*oh*ow:][:oh*ow]
+					jlo, jhi := validRange(p.W, p.StrideW, s*p.DilW-p.PadL, ow)
 					for i := 0; i < oh; i++ {
 						ih := i*p.StrideH - p.PadT + r*p.DilH
 						if ih < 0 || ih >= p.H {
 							continue
 						}
-						for j := 0; j < ow; j++ {
-							iw := j*p.StrideW - p.PadL + s*p.DilW
-							if iw >= 0 && iw < p.W {
-								img[ih*p.W+iw] += row[i*ow+j]
-							}
+						dst, src := img[ih*p.W:(ih+1)*p.W], row[i*ow:(i+1)*ow]
+						iw := jlo*p.StrideW + s*p.DilW - p.PadL
+						for j := jlo; j < jhi; j++ {
+							dst[iw] += src[j]
+							iw += p.StrideW
 						}
 					}
 				}
 			}
 		}
 	})
+}
+
+// validRange returns the output columns [lo, hi) whose input column
+// j·stride + offset lies inside [0, w).
+func validRange(w, stride, offset, ow int) (lo, hi int) {
+	lo = 0
+	if offset < 0 {
+		lo = (-offset + stride - 1) / stride
+	}
+	hi = 0
+	if last := w - 1 - offset; last >= 0 {
+		hi = min(ow, last/stride+1)
+	}
+	return lo, max(lo, hi)
 }

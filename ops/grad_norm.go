@@ -4,12 +4,14 @@ import (
 	"math"
 
 	"t2c/graph"
+	"t2c/kernels"
 	"t2c/tensor"
 )
 
 // Backward implements autodiff.Differentiable for BatchNormalization. With
 // batch statistics (training) the gradient flows through mean and variance;
-// with running statistics BN is a per-channel affine map.
+// with running statistics BN is a per-channel affine map whose statistics
+// are ordinary inputs (they get gradients; callers choose not to train them).
 func (k batchNorm) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	x := in[0]
 	n, c, hw := x.Dim(0), x.Dim(1), tensor.NumElems(x.Shape()[2:])
@@ -22,47 +24,47 @@ func (k batchNorm) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 	xs, dy := x.Float32(), dOut[0].Float32()
 	dx := tensor.Zeros(tensor.Float32, x.Shape()...)
 	dgamma, dbeta := tensor.Zeros(tensor.Float32, c), tensor.Zeros(tensor.Float32, c)
-	// With running statistics they are inputs like any other: y depends on
-	// them, so they get gradients too (callers decide not to train them).
 	dmean, dvar := tensor.Zeros(tensor.Float32, c), tensor.Zeros(tensor.Float32, c)
 	count := float64(n * hw)
-	for ch := 0; ch < c; ch++ {
-		istd := 1 / math.Sqrt(float64(variance[ch])+float64(k.eps))
-		var sumDy, sumDyXhat float64
-		each(n, c, hw, ch, func(i int) {
-			xhat := (float64(xs[i]) - float64(mean[ch])) * istd
-			sumDy += float64(dy[i])
-			sumDyXhat += float64(dy[i]) * xhat
-		})
-		dgamma.Float32()[ch], dbeta.Float32()[ch] = float32(sumDyXhat), float32(sumDy)
-		g := float64(gamma[ch]) * istd
-		if !batchStats {
-			dmean.Float32()[ch] = float32(-g * sumDy)
-			dvar.Float32()[ch] = float32(-0.5 * float64(gamma[ch]) * sumDyXhat * istd * istd)
-		}
-		each(n, c, hw, ch, func(i int) {
-			if !batchStats {
-				dx.Float32()[i] = float32(g * float64(dy[i]))
-				return
+	kernels.Parallel(c, 1, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			mu := float64(mean[ch])
+			istd := 1 / math.Sqrt(float64(variance[ch])+float64(k.eps))
+			var sumDy, sumDyX float64 // Σdy and Σdy·(x−μ)
+			for b := 0; b < n; b++ {
+				base := (b*c + ch) * hw
+				for j, g := range dy[base : base+hw] {
+					sumDy += float64(g)
+					sumDyX += float64(g) * (float64(xs[base+j]) - mu)
+				}
 			}
-			xhat := (float64(xs[i]) - float64(mean[ch])) * istd
-			dx.Float32()[i] = float32(g * (float64(dy[i]) - sumDy/count - xhat*sumDyXhat/count))
-		})
-	}
+			sumDyXhat := sumDyX * istd
+			dgamma.Float32()[ch], dbeta.Float32()[ch] = float32(sumDyXhat), float32(sumDy)
+			g := float64(gamma[ch]) * istd
+			if !batchStats {
+				dmean.Float32()[ch] = float32(-g * sumDy)
+				dvar.Float32()[ch] = float32(-0.5 * float64(gamma[ch]) * sumDyXhat * istd * istd)
+			}
+			// dx = g·(dy − mean(dy) − x̂·mean(dy·x̂)) = a·dy + b·x + c0
+			a, bx, c0 := float32(g), float32(0), float32(0)
+			if batchStats {
+				bxf := -g * sumDyXhat * istd / count
+				bx = float32(bxf)
+				c0 = float32(-g*sumDy/count - bxf*mu)
+			}
+			for b := 0; b < n; b++ {
+				base := (b*c + ch) * hw
+				d, xr := dx.Float32()[base:base+hw], xs[base:base+hw]
+				for j, gj := range dy[base : base+hw] {
+					d[j] = a*gj + bx*xr[j] + c0
+				}
+			}
+		}
+	})
 	if batchStats {
 		return []*tensor.Tensor{dx, dgamma, dbeta}, nil
 	}
 	return []*tensor.Tensor{dx, dgamma, dbeta, dmean, dvar}, nil
-}
-
-// each calls f with the flat index of every element of channel ch in NCHW data.
-func each(n, c, hw, ch int, f func(i int)) {
-	for b := 0; b < n; b++ {
-		base := (b*c + ch) * hw
-		for j := 0; j < hw; j++ {
-			f(base + j)
-		}
-	}
 }
 
 // Backward implements autodiff.Differentiable for LayerNormalization, using

@@ -106,26 +106,29 @@ func (k batchNorm) updateRunning(runMean, runVar, mean, variance []float32, coun
 	}
 }
 
-// channelStats returns per-channel mean and population variance of NCHW data.
+// channelStats returns per-channel mean and population variance of NCHW
+// data, accumulated in float64 (two passes, for accuracy).
 func channelStats(x []float32, n, c, hw int) (mean, variance []float32) {
 	mean, variance = make([]float32, c), make([]float32, c)
 	count := float64(n * hw)
-	for ch := 0; ch < c; ch++ {
-		var s, sq float64
-		for i := 0; i < n; i++ {
-			for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-				s += float64(v)
+	kernels.Parallel(c, 1, func(lo, hi int) {
+		for ch := lo; ch < hi; ch++ {
+			var s, sq float64
+			for i := 0; i < n; i++ {
+				for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+					s += float64(v)
+				}
 			}
-		}
-		mu := s / count
-		for i := 0; i < n; i++ {
-			for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-				d := float64(v) - mu
-				sq += d * d
+			mu := s / count
+			for i := 0; i < n; i++ {
+				for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+					d := float64(v) - mu
+					sq += d * d
+				}
 			}
+			mean[ch], variance[ch] = float32(mu), float32(sq/count)
 		}
-		mean[ch], variance[ch] = float32(mu), float32(sq/count)
-	}
+	})
 	return mean, variance
 }
 

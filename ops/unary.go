@@ -24,7 +24,9 @@ func init() {
 			return unaryKernel{name: name, f: func(x float64) float64 { return f(x, 0) }, df: df, iop: iop, f32: float32Loops[iop]}, nil
 		})
 	}
-	of := func(f func(float64) float64) func(x, _ float64) float64 { return func(x, _ float64) float64 { return f(x) } }
+	of := func(f func(float64) float64) func(x, _ float64) float64 {
+		return func(x, _ float64) float64 { return f(x) }
+	}
 	register("Neg", of(func(x float64) float64 { return -x }), func(_, _ float64) float64 { return -1 }, intNeg)
 	register("Abs", of(math.Abs), func(x, _ float64) float64 { return sign(x) }, intAbs)
 	register("Relu", of(func(x float64) float64 { return max(x, 0) }), func(x, _ float64) float64 { return step(x) }, intRelu)
@@ -68,7 +70,7 @@ type unaryKernel struct {
 	name string
 	f    func(float64) float64
 	iop  intOp
-	f32  func(o, x []float32) // optional float32 fast path
+	f32  func(o, x []float32)       // optional float32 fast path
 	df   func(x, y float64) float64 // derivative from input x and output y
 }
 
