@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"t2c/graph"
+	"t2c/kernels"
 	"t2c/tensor"
 )
 
@@ -144,9 +145,11 @@ func (k unaryKernel) Backward(_ *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 		}
 		return []*tensor.Tensor{dx}, nil
 	}
-	for i, g := range dy {
-		d[i] = g * float32(k.df(float64(x[i]), float64(y[i])))
-	}
+	kernels.Parallel(len(dy), parallelGrain, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			d[i] = dy[i] * float32(k.df(float64(x[i]), float64(y[i])))
+		}
+	})
 	return []*tensor.Tensor{dx}, nil
 }
 

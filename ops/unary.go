@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"t2c/graph"
+	"t2c/kernels"
 	"t2c/tensor"
 )
 
@@ -138,6 +139,10 @@ func (k unaryKernel) Run(ctx *graph.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor,
 	return []*tensor.Tensor{out}, nil
 }
 
+// parallelGrain is the smallest chunk of elements worth a goroutine for
+// elementwise math.
+const parallelGrain = 1 << 14
+
 // mapFloat applies f (in float64) to every element of a float32 or float64
 // tensor, into a buffer from ctx.
 func mapFloat(ctx *graph.Ctx, x *tensor.Tensor, f func(float64) float64) (*tensor.Tensor, error) {
@@ -145,9 +150,11 @@ func mapFloat(ctx *graph.Ctx, x *tensor.Tensor, f func(float64) float64) (*tenso
 	switch x.DType() {
 	case tensor.Float32:
 		o, v := out.Float32(), x.Float32()
-		for i, e := range v {
-			o[i] = float32(f(float64(e)))
-		}
+		kernels.Parallel(len(v), parallelGrain, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				o[i] = float32(f(float64(v[i])))
+			}
+		})
 	case tensor.Float64:
 		o, v := tensor.Data[float64](out), tensor.Data[float64](x)
 		for i, e := range v {
