@@ -17,15 +17,15 @@ func Apply(g *Graph, passes ...Pass) error {
 		if round == maxRounds {
 			return fmt.Errorf("graph passes did not converge after %d rounds", maxRounds)
 		}
-		any := false
+		changedAny := false
 		for _, p := range passes {
 			changed, err := p(g)
 			if err != nil {
 				return err
 			}
-			any = any || changed
+			changedAny = changedAny || changed
 		}
-		if !any {
+		if !changedAny {
 			break
 		}
 	}
