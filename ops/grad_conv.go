@@ -7,7 +7,7 @@ import (
 )
 
 // Backward implements autodiff.Differentiable for Conv:
-// dW = dY·colᵀ, dX = col2im(Wᵀ·dY), dB = Σ dY, per image and group.
+// dW = dY·colᵀ, dX = col2im(Wᵀ·dY), dB = Σ dY.
 func (k *convKernel) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	p, err := k.params(in[0].Shape(), in[1].Shape())
 	if err != nil {
@@ -35,65 +35,121 @@ func (k *convKernel) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([
 	return grads, nil
 }
 
+// convBackward computes the input and weight gradients with two GEMMs per
+// group over the whole batch: the batch's columns sit side by side
+// (kdim × N·HW), so the GEMMs are large even when images are small.
 func convBackward(p kernels.ConvParams, x, w, dy, dx, dw []float32) {
-	oh, ow := p.OutH(), p.OutW()
-	hw := oh * ow
+	hw := p.OutH() * p.OutW()
 	cg, kg := p.C/p.Groups, p.K/p.Groups
 	kdim := cg * p.R * p.S
-	col := make([]float32, kdim*hw)
-	dcol := make([]float32, kdim*hw)
-	for n := 0; n < p.N; n++ {
-		for g := 0; g < p.Groups; g++ {
-			xg := x[(n*p.C+g*cg)*p.H*p.W:]
-			dyg := dy[(n*p.K+g*kg)*hw : (n*p.K+(g+1)*kg)*hw]
-			wg := w[g*kg*kdim : (g+1)*kg*kdim]
-			kernels.Im2col(p, xg, cg, col)
-			kernels.Sgemm(false, true, kg, kdim, hw, 1, dyg, hw, col, hw, 1, dw[g*kg*kdim:], kdim)
-			kernels.Sgemm(true, false, kdim, hw, kg, 1, wg, kdim, dyg, hw, 0, dcol, hw)
-			col2im(p, dcol, cg, dx[(n*p.C+g*cg)*p.H*p.W:])
-		}
+	cols := p.N * hw
+	col := make([]float32, kdim*cols)
+	dcol := make([]float32, kdim*cols)
+	dyg := make([]float32, kg*cols)
+	for g := 0; g < p.Groups; g++ {
+		kernels.Parallel(p.N, 1, func(lo, hi int) {
+			for n := lo; n < hi; n++ {
+				im2colInto(p, x[(n*p.C+g*cg)*p.H*p.W:], cg, col[n*hw:], cols)
+				for k := 0; k < kg; k++ { // gather dY of this group as kg × N·HW
+					copy(dyg[k*cols+n*hw:k*cols+(n+1)*hw], dy[(n*p.K+g*kg+k)*hw:])
+				}
+			}
+		})
+		wg := w[g*kg*kdim : (g+1)*kg*kdim]
+		kernels.Sgemm(false, true, kg, kdim, cols, 1, dyg, cols, col, cols, 0, dw[g*kg*kdim:], kdim)
+		kernels.Sgemm(true, false, kdim, cols, kg, 1, wg, kdim, dyg, cols, 0, dcol, cols)
+		kernels.Parallel(p.N, 1, func(lo, hi int) {
+			for n := lo; n < hi; n++ {
+				col2imFrom(p, dcol[n*hw:], cols, cg, dx[(n*p.C+g*cg)*p.H*p.W:])
+			}
+		})
 	}
 }
 
-// col2im scatters (adds) a (cg·R·S)×(OutH·OutW) column matrix back onto cg
-// image channels: the adjoint of kernels.Im2col.
-func col2im(p kernels.ConvParams, col []float32, cg int, dx []float32) {
+// im2colInto unrolls cg channels of one image into a (cg·R·S) × (OutH·OutW)
+// block of a matrix whose rows are ld elements apart; padding reads as zero.
+func im2colInto(p kernels.ConvParams, x []float32, cg int, col []float32, ld int) {
 	oh, ow := p.OutH(), p.OutW()
-	kernels.Parallel(cg, 1, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			img := dx[c*p.H*p.W : (c+1)*p.H*p.W]
-			for r := 0; r < p.R; r++ {
-				for s := 0; s < p.S; s++ {
-					row := col[((c*p.R+r)*p.S+s)*oh*ow:][:oh*ow]
-					jlo, jhi := validRange(p.W, p.StrideW, s*p.DilW-p.PadL, ow)
-					for i := 0; i < oh; i++ {
-						ih := i*p.StrideH - p.PadT + r*p.DilH
-						if ih < 0 || ih >= p.H {
-							continue
-						}
-						dst, src := img[ih*p.W:(ih+1)*p.W], row[i*ow:(i+1)*ow]
-						iw := jlo*p.StrideW + s*p.DilW - p.PadL
-						for j := jlo; j < jhi; j++ {
-							dst[iw] += src[j]
-							iw += p.StrideW
-						}
+	for c := 0; c < cg; c++ {
+		xc := x[c*p.H*p.W : (c+1)*p.H*p.W]
+		for r := 0; r < p.R; r++ {
+			for s := 0; s < p.S; s++ {
+				row := col[((c*p.R+r)*p.S+s)*ld:][:oh*ow]
+				off := s*p.DilW - p.PadL
+				jlo, jhi := validRange(p.W, p.StrideW, off, ow)
+				for i := 0; i < oh; i++ {
+					dst := row[i*ow : (i+1)*ow]
+					ih := i*p.StrideH - p.PadT + r*p.DilH
+					if ih < 0 || ih >= p.H {
+						clear(dst)
+						continue
+					}
+					clear(dst[:jlo])
+					clear(dst[jhi:])
+					src := xc[ih*p.W : (ih+1)*p.W]
+					if p.StrideW == 1 {
+						copy(dst[jlo:jhi], src[jlo+off:jhi+off])
+						continue
+					}
+					iw := jlo*p.StrideW + off
+					for j := jlo; j < jhi; j++ {
+						dst[j] = src[iw]
+						iw += p.StrideW
 					}
 				}
 			}
 		}
-	})
+	}
+}
+
+// col2imFrom adds a (cg·R·S) × (OutH·OutW) column block (rows ld apart)
+// back onto cg image channels: the adjoint of im2colInto.
+func col2imFrom(p kernels.ConvParams, col []float32, ld, cg int, dx []float32) {
+	oh, ow := p.OutH(), p.OutW()
+	for c := 0; c < cg; c++ {
+		img := dx[c*p.H*p.W : (c+1)*p.H*p.W]
+		for r := 0; r < p.R; r++ {
+			for s := 0; s < p.S; s++ {
+				row := col[((c*p.R+r)*p.S+s)*ld:][:oh*ow]
+				off := s*p.DilW - p.PadL
+				jlo, jhi := validRange(p.W, p.StrideW, off, ow)
+				for i := 0; i < oh; i++ {
+					ih := i*p.StrideH - p.PadT + r*p.DilH
+					if ih < 0 || ih >= p.H {
+						continue
+					}
+					dst, src := img[ih*p.W:(ih+1)*p.W], row[i*ow:(i+1)*ow]
+					if p.StrideW == 1 {
+						addTo(dst[jlo+off:jhi+off], src[jlo:jhi])
+						continue
+					}
+					iw := jlo*p.StrideW + off
+					for j := jlo; j < jhi; j++ {
+						dst[iw] += src[j]
+						iw += p.StrideW
+					}
+				}
+			}
+		}
+	}
 }
 
 // validRange returns the output columns [lo, hi) whose input column
 // j·stride + offset lies inside [0, w).
 func validRange(w, stride, offset, ow int) (lo, hi int) {
-	lo = 0
 	if offset < 0 {
 		lo = (-offset + stride - 1) / stride
 	}
-	hi = 0
 	if last := w - 1 - offset; last >= 0 {
 		hi = min(ow, last/stride+1)
 	}
 	return lo, max(lo, hi)
+}
+
+// addTo computes dst += src elementwise (equal lengths).
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for j := range dst {
+		dst[j] += src[j]
+	}
 }

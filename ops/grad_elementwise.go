@@ -138,11 +138,13 @@ func (k unaryKernel) Backward(_ *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 	dx := tensor.Zeros(tensor.Float32, in[0].Shape()...)
 	d := dx.Float32()
 	if k.name == "Relu" { // the hot one in CNN training: no call per element
-		for i, g := range dy {
-			if x[i] > 0 {
-				d[i] = g
+		kernels.Parallel(len(dy), parallelGrain, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				if x[i] > 0 {
+					d[i] = dy[i]
+				}
 			}
-		}
+		})
 		return []*tensor.Tensor{dx}, nil
 	}
 	kernels.Parallel(len(dy), parallelGrain, func(lo, hi int) {
