@@ -147,6 +147,14 @@ func (k unaryKernel) Backward(_ *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 		})
 		return []*tensor.Tensor{dx}, nil
 	}
+	if k.d32 != nil {
+		kernels.Parallel(len(dy), parallelGrain, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				d[i] = dy[i] * k.d32(x[i])
+			}
+		})
+		return []*tensor.Tensor{dx}, nil
+	}
 	kernels.Parallel(len(dy), parallelGrain, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			d[i] = dy[i] * float32(k.df(float64(x[i]), float64(y[i])))

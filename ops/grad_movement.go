@@ -97,9 +97,19 @@ func viewGrad(x, dy *tensor.Tensor) ([]*tensor.Tensor, error) {
 	return []*tensor.Tensor{d}, err
 }
 
-// Backward implements autodiff.Differentiable.
+// Backward implements autodiff.Differentiable: the inverse permutation
+// (a direct transpose is much cheaper than routing indices).
 func (k transposeKernel) Backward(_ *graph.Ctx, in, _, dOut []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	return dataInput0(k, in, dOut)
+	r := in[0].Rank()
+	inv := make([]int, r)
+	for i := range inv {
+		inv[i] = r - 1 - i // ONNX default: reversed axes, its own inverse
+	}
+	for i, p := range k.perm {
+		inv[p] = i
+	}
+	dx, err := tensor.Transpose(dOut[0], inv)
+	return []*tensor.Tensor{dx}, err
 }
 
 // Backward implements autodiff.Differentiable.

@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"t2c/graph"
+	"t2c/kernels"
 	"t2c/tensor"
 )
 
@@ -46,7 +47,12 @@ func (k softmaxKernel) Run(ctx *graph.Ctx, in []*tensor.Tensor) ([]*tensor.Tenso
 	out := ctx.Alloc(x.DType(), shape...)
 	switch x.DType() {
 	case tensor.Float32:
-		softmax(out.Float32(), x.Float32(), outer, dim, inner)
+		o, v := out.Float32(), x.Float32()
+		kernels.Parallel(outer, 16, func(lo, hi int) {
+			for b := lo; b < hi; b++ {
+				softmax32(o[b*dim*inner:(b+1)*dim*inner], v[b*dim*inner:(b+1)*dim*inner], dim, inner)
+			}
+		})
 	case tensor.Float64:
 		softmax(tensor.Data[float64](out), tensor.Data[float64](x), outer, dim, inner)
 	default:
@@ -102,6 +108,29 @@ func softmax[T float32 | float64](o, x []T, outer, dim, inner int) {
 				p := base + j*inner
 				o[p] = T(float64(o[p]) * inv)
 			}
+		}
+	}
+}
+
+// softmax32 is softmax for float32 with exp32, for one outer slice.
+func softmax32(o, x []float32, dim, inner int) {
+	for i := 0; i < inner; i++ {
+		m := x[i]
+		for j := 1; j < dim; j++ {
+			if v := x[i+j*inner]; v > m || v != v {
+				m = v
+			}
+		}
+		var sum float32
+		for j := 0; j < dim; j++ {
+			p := i + j*inner
+			e := exp32(x[p] - m)
+			o[p] = e
+			sum += e
+		}
+		inv := 1 / sum
+		for j := 0; j < dim; j++ {
+			o[i+j*inner] *= inv
 		}
 	}
 }
