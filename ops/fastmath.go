@@ -20,10 +20,17 @@ func exp32(x float32) float32 {
 		return x
 	}
 	const ln2hi, ln2lo = 0.693359375, -2.12194440e-4
-	n := float32(math.Floor(float64(x*1.44269504088896341 + 0.5)))
-	r := x - n*ln2hi - n*ln2lo
+	k := x * 1.44269504088896341
+	var n int32 // k rounded to nearest, without a float64 round trip
+	if k >= 0 {
+		n = int32(k + 0.5)
+	} else {
+		n = int32(k - 0.5)
+	}
+	fn := float32(n)
+	r := x - fn*ln2hi - fn*ln2lo
 	p := 1 + r*(1+r*(0.5+r*(1.0/6+r*(1.0/24+r*(1.0/120+r*(1.0/720))))))
-	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+	return p * math.Float32frombits(uint32(n+127)<<23)
 }
 
 // erf32 is the error function by Abramowitz & Stegun 7.1.26 refined: for

@@ -84,24 +84,24 @@ func (k layerNorm) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 	mean, inv := out[1].Float32(), out[2].Float32()
 	xs, dy := x.Float32(), dOut[0].Float32()
 	dx := tensor.Zeros(tensor.Float32, x.Shape()...)
-	dscale := make([]float32, d)
-	dbias := make([]float32, d)
-	for r := 0; r < rows; r++ {
-		var sumG, sumGX float64
-		for j := 0; j < d; j++ {
-			i := r*d + j
-			xhat := (xs[i] - mean[r]) * inv[r]
-			gj := float64(dy[i] * scale[j])
-			sumG += gj
-			sumGX += gj * float64(xhat)
-			dscale[j] += dy[i] * xhat
-			dbias[j] += dy[i]
+	// Rows are independent for dx; the scale and bias gradients are summed
+	// over rows per worker and then combined.
+	parts := kernels.Threads()
+	dscales, dbiases := make([][]float32, parts), make([][]float32, parts)
+	chunk := (rows + parts - 1) / parts
+	kernels.Parallel(parts, 1, func(lo, hi int) {
+		for w := lo; w < hi; w++ {
+			dscales[w], dbiases[w] = make([]float32, d), make([]float32, d)
+			for r := w * chunk; r < min(rows, (w+1)*chunk); r++ {
+				layerNormRowGrad(xs[r*d:(r+1)*d], dy[r*d:(r+1)*d], dx.Float32()[r*d:(r+1)*d], scale, mean[r], inv[r], dscales[w], dbiases[w])
+			}
 		}
-		for j := 0; j < d; j++ {
-			i := r*d + j
-			xhat := float64((xs[i] - mean[r]) * inv[r])
-			gj := float64(dy[i] * scale[j])
-			dx.Float32()[i] = float32(float64(inv[r]) * (gj - sumG/float64(d) - xhat*sumGX/float64(d)))
+	})
+	dscale, dbias := dscales[0], dbiases[0]
+	for w := 1; w < parts; w++ {
+		for j := range dscale {
+			dscale[j] += dscales[w][j]
+			dbias[j] += dbiases[w][j]
 		}
 	}
 	grads := []*tensor.Tensor{dx, tensor.SumTo(tensor.New(norm, dscale), in[1].Shape()), nil}
@@ -109,4 +109,24 @@ func (k layerNorm) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 		grads[2] = tensor.SumTo(tensor.New(norm, dbias), b.Shape())
 	}
 	return grads, nil
+}
+
+// layerNormRowGrad computes dx of one normalised row and accumulates the
+// row's contributions to the scale and bias gradients.
+func layerNormRowGrad(x, dy, dx, scale []float32, mean, inv float32, dscale, dbias []float32) {
+	d := float64(len(x))
+	var sumG, sumGX float64
+	for j, v := range x {
+		xhat := (v - mean) * inv
+		gj := float64(dy[j] * scale[j])
+		sumG += gj
+		sumGX += gj * float64(xhat)
+		dscale[j] += dy[j] * xhat
+		dbias[j] += dy[j]
+	}
+	a, b := float32(sumG/d), float32(sumGX/d)
+	for j, v := range x {
+		xhat := (v - mean) * inv
+		dx[j] = inv * (dy[j]*scale[j] - a - xhat*b)
+	}
 }
