@@ -108,12 +108,20 @@ func (t *Trainer) program(shape []int, training bool) (*autodiff.Program, error)
 }
 
 // DefaultTrainable selects every float parameter except the running
-// statistics that BatchNormalization nodes read (inputs 3 and 4).
+// statistics that BatchNormalization nodes read (inputs 3 and 4) and the
+// state of quantizer nodes (FakeQuant inputs after the first): plain
+// training updates weights; QAT opts quantizer parameters in explicitly
+// (quant.Trainable).
 func DefaultTrainable(g *graph.Graph) func(string) bool {
 	stats := map[string]bool{}
 	for _, n := range g.Find("BatchNormalization") {
 		for _, i := range []int{3, 4} {
 			stats[n.Input(i)] = true
+		}
+	}
+	for _, n := range g.Find("FakeQuant") {
+		for _, in := range n.Inputs[1:] {
+			stats[in] = true
 		}
 	}
 	return func(name string) bool {
