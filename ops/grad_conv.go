@@ -35,34 +35,102 @@ func (k *convKernel) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([
 	return grads, nil
 }
 
-// convBackward computes the input and weight gradients with two GEMMs per
-// group over the whole batch: the batch's columns sit side by side
-// (kdim × N·HW), so the GEMMs are large even when images are small.
+// convBackward computes the input and weight gradients. The weight gradient
+// is one GEMM per group over the whole batch (columns of all images side by
+// side, so the GEMM is large even for small images); the input gradient is
+// a forward convolution with flipped weights for stride-1 convolutions, and
+// GEMM + col2im otherwise.
 func convBackward(p kernels.ConvParams, x, w, dy, dx, dw []float32) {
+	weightGrad(p, x, dy, dw)
+	if q, ok := transposedConv(p); ok {
+		kernels.Conv2D(q, dy, flipWeights(p, w), nil, dx)
+		return
+	}
 	hw := p.OutH() * p.OutW()
 	cg, kg := p.C/p.Groups, p.K/p.Groups
 	kdim := cg * p.R * p.S
 	cols := p.N * hw
-	col := make([]float32, kdim*cols)
 	dcol := make([]float32, kdim*cols)
-	dyg := make([]float32, kg*cols)
 	for g := 0; g < p.Groups; g++ {
-		kernels.Parallel(p.N, 1, func(lo, hi int) {
-			for n := lo; n < hi; n++ {
-				im2colInto(p, x[(n*p.C+g*cg)*p.H*p.W:], cg, col[n*hw:], cols)
-				for k := 0; k < kg; k++ { // gather dY of this group as kg × N·HW
-					copy(dyg[k*cols+n*hw:k*cols+(n+1)*hw], dy[(n*p.K+g*kg+k)*hw:])
-				}
-			}
-		})
-		wg := w[g*kg*kdim : (g+1)*kg*kdim]
-		kernels.Sgemm(false, true, kg, kdim, cols, 1, dyg, cols, col, cols, 0, dw[g*kg*kdim:], kdim)
-		kernels.Sgemm(true, false, kdim, cols, kg, 1, wg, kdim, dyg, cols, 0, dcol, cols)
+		dyg := groupColumns(p, dy, g)
+		kernels.Sgemm(true, false, kdim, cols, kg, 1, w[g*kg*kdim:(g+1)*kg*kdim], kdim, dyg, cols, 0, dcol, cols)
 		kernels.Parallel(p.N, 1, func(lo, hi int) {
 			for n := lo; n < hi; n++ {
 				col2imFrom(p, dcol[n*hw:], cols, cg, dx[(n*p.C+g*cg)*p.H*p.W:])
 			}
 		})
+	}
+}
+
+// groupColumns gathers group g of dY (N×K×HW) as a kg × N·HW matrix.
+func groupColumns(p kernels.ConvParams, dy []float32, g int) []float32 {
+	hw := p.OutH() * p.OutW()
+	kg, cols := p.K/p.Groups, p.N*hw
+	dyg := make([]float32, kg*cols)
+	kernels.Parallel(p.N, 1, func(lo, hi int) {
+		for n := lo; n < hi; n++ {
+			for k := 0; k < kg; k++ {
+				copy(dyg[k*cols+n*hw:k*cols+(n+1)*hw], dy[(n*p.K+g*kg+k)*hw:])
+			}
+		}
+	})
+	return dyg
+}
+
+// transposedConv returns the convolution of dY that computes dX for a
+// stride-1, undilated convolution: flipped, channel-swapped weights and
+// padding R−1−padTop (and what makes the output H×W) on each side.
+func transposedConv(p kernels.ConvParams) (kernels.ConvParams, bool) {
+	if p.StrideH != 1 || p.StrideW != 1 || p.DilH != 1 || p.DilW != 1 {
+		return p, false
+	}
+	oh, ow := p.OutH(), p.OutW()
+	q := kernels.ConvParams{N: p.N, C: p.K, H: oh, W: ow, K: p.C, R: p.R, S: p.S, Groups: p.Groups,
+		StrideH: 1, StrideW: 1, DilH: 1, DilW: 1,
+		PadT: p.R - 1 - p.PadT, PadL: p.S - 1 - p.PadL}
+	q.PadB = p.H - oh - q.PadT + p.R - 1
+	q.PadR = p.W - ow - q.PadL + p.S - 1
+	if q.PadT < 0 || q.PadL < 0 || q.PadB < 0 || q.PadR < 0 {
+		return p, false
+	}
+	return q, true
+}
+
+// flipWeights returns W'[g·cg+c, k, r, s] = W[g·kg+k, c, R−1−r, S−1−s]: the
+// weights of the transposed convolution, (C, K/G, R, S) per group.
+func flipWeights(p kernels.ConvParams, w []float32) []float32 {
+	cg, kg, rs := p.C/p.Groups, p.K/p.Groups, p.R*p.S
+	out := make([]float32, len(w))
+	for g := 0; g < p.Groups; g++ {
+		for k := 0; k < kg; k++ {
+			for c := 0; c < cg; c++ {
+				src := w[((g*kg+k)*cg+c)*rs:][:rs]
+				dst := out[((g*cg+c)*kg+k)*rs:][:rs]
+				for i, v := range src {
+					dst[rs-1-i] = v
+				}
+			}
+		}
+	}
+	return out
+}
+
+// weightGrad computes dW = dY·colᵀ per group with the batch's columns side
+// by side.
+func weightGrad(p kernels.ConvParams, x, dy, dw []float32) {
+	hw := p.OutH() * p.OutW()
+	cg, kg := p.C/p.Groups, p.K/p.Groups
+	kdim := cg * p.R * p.S
+	cols := p.N * hw
+	col := make([]float32, kdim*cols)
+	for g := 0; g < p.Groups; g++ {
+		kernels.Parallel(p.N, 1, func(lo, hi int) {
+			for n := lo; n < hi; n++ {
+				im2colInto(p, x[(n*p.C+g*cg)*p.H*p.W:], cg, col[n*hw:], cols)
+			}
+		})
+		dyg := groupColumns(p, dy, g)
+		kernels.Sgemm(false, true, kg, kdim, cols, 1, dyg, cols, col, cols, 0, dw[g*kg*kdim:], kdim)
 	}
 }
 
