@@ -48,13 +48,13 @@ def build(name):
     if name == "resnet20":
         m = zoo.CifarResNet(3, num_classes=10)
         m.conv1 = nn.Conv2d(1, 16, 3, 1, 1, bias=False)
-        recipe = dict(opt="sgd", lr=0.1, momentum=0.9, nesterov=True, wd=5e-4, epochs=8, warmup=0.5, smoothing=0.0)
+        recipe = dict(opt="sgd", lr=0.1, momentum=0.9, nesterov=True, wd=5e-4, epochs=4, warmup=0.3, smoothing=0.0)
     else:
         m = zoo.VisionTransformer(img=28, patch=4, dim=64, depth=4, heads=4, mlp_ratio=2, num_classes=10)
         m.patch_embed.proj = nn.Conv2d(1, 64, 4, 4)
         nn.init.trunc_normal_(m.pos_embed, std=0.02)
         nn.init.trunc_normal_(m.cls_token, std=0.02)
-        recipe = dict(opt="adamw", lr=1e-3, wd=0.05, epochs=10, warmup=1.0, smoothing=0.1)
+        recipe = dict(opt="adamw", lr=2e-3, wd=0.05, epochs=5, warmup=0.5, smoothing=0.1)
     return m, recipe
 
 
