@@ -21,6 +21,8 @@ type Config struct {
 	Dataset Dataset `yaml:"dataset"`
 	Train   Train   `yaml:"train"`
 	Output  Output  `yaml:"output"`
+
+	Quantization *Quantization `yaml:"quantization"` // ptq and qat (quant.go)
 }
 
 // Model selects the network: a zoo architecture or an ONNX file, and
