@@ -16,7 +16,12 @@ func (k *poolKernel) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([
 	dx := tensor.Zeros(tensor.Float32, in[0].Shape()...)
 	d, dy := dx.Float32(), dOut[0].Float32()
 	if k.max {
-		for i, at := range out[1].Int64() {
+		idx := out[len(out)-1]
+		if len(out) < 2 { // the fast inference kernel keeps no argmax: recompute it
+			idx = tensor.Zeros(tensor.Int64, out[0].Shape()...)
+			maxPool(g, in[0].Float32(), make([]float32, out[0].Len()), idx.Int64())
+		}
+		for i, at := range idx.Int64() {
 			d[at] += dy[i]
 		}
 		return []*tensor.Tensor{dx}, nil

@@ -11,10 +11,10 @@ import (
 
 func init() {
 	graph.Register("MaxPool", func(n *graph.Node, a *graph.Attrs, opset int) (graph.Kernel, error) {
-		return buildPool(a, true)
+		return buildPool(n, a, true)
 	})
 	graph.Register("AveragePool", func(n *graph.Node, a *graph.Attrs, opset int) (graph.Kernel, error) {
-		return buildPool(a, false)
+		return buildPool(n, a, false)
 	})
 	graph.Register("GlobalAveragePool", func(*graph.Node, *graph.Attrs, int) (graph.Kernel, error) {
 		return globalPool{avg: true}, nil
@@ -30,10 +30,12 @@ type poolKernel struct {
 	ceil         bool
 	includePad   bool
 	storageOrder int64
+	wantIndices  bool // the node names MaxPool's Indices output
 }
 
-func buildPool(a *graph.Attrs, isMax bool) (graph.Kernel, error) {
-	k := &poolKernel{win: readWindow(a), max: isMax, ceil: a.Int("ceil_mode", 0) == 1}
+func buildPool(n *graph.Node, a *graph.Attrs, isMax bool) (graph.Kernel, error) {
+	k := &poolKernel{win: readWindow(a), max: isMax, ceil: a.Int("ceil_mode", 0) == 1,
+		wantIndices: len(n.Outputs) > 1 && n.Outputs[1] != ""}
 	if isMax {
 		if k.storageOrder = a.Int("storage_order", 0); k.storageOrder != 0 {
 			a.Fail("storage_order", "column-major indices are not supported")
@@ -118,6 +120,15 @@ func (k *poolKernel) Run(ctx *graph.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor,
 		return nil, err
 	}
 	shape := g.shape(in[0].Rank())
+	if k.max && !k.wantIndices && in[0].DType() == tensor.Float32 && (ctx == nil || !ctx.Training) {
+		// Inference without Indices: the SIMD kernel (gradients, which need
+		// the argmax, take the path below in training mode).
+		y := ctx.Alloc(tensor.Float32, shape...)
+		kernels.MaxPool2D(kernels.PoolParams{N: g.n, C: g.c, H: g.h, W: g.w, KH: g.k[0], KW: g.k[1],
+			StrideH: g.st[0], StrideW: g.st[1], DilH: g.dil[0], DilW: g.dil[1], PadT: g.pb[0], PadL: g.pb[1],
+			OutH: g.oh, OutW: g.ow}, in[0].Float32(), y.Float32())
+		return []*tensor.Tensor{y}, nil
+	}
 	if k.max {
 		idx := tensor.Zeros(tensor.Int64, shape...)
 		y := ctx.Alloc(in[0].DType(), shape...)

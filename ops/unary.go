@@ -95,11 +95,7 @@ var float32Loops = map[intOp]func(o, x []float32){
 			o[i] = -v
 		}
 	},
-	intRelu: func(o, x []float32) {
-		for i, v := range x {
-			o[i] = max(v, 0)
-		}
-	},
+	intRelu: kernels.ReluF32,
 }
 
 func (k unaryKernel) InferShapes(in []graph.ValueInfo, _ []*tensor.Tensor) ([]graph.ValueInfo, error) {
