@@ -7,9 +7,9 @@ import "fmt"
 type ConvParams struct {
 	N, C, H, W       int // input
 	K, R, S          int // output channels, kernel height, kernel width
-	Groups           int
-	StrideH, StrideW int
-	DilH, DilW       int
+	Groups           int // C and K are split into Groups independent convolutions
+	StrideH, StrideW int // output step in the input
+	DilH, DilW       int // kernel dilation (1: dense)
 	PadT, PadL       int // padding before (top, left)
 	PadB, PadR       int // padding after (bottom, right)
 }
@@ -46,7 +46,43 @@ func (p ConvParams) depthwise() bool { return p.Groups == p.C && p.Groups == p.K
 
 // Conv2D computes y = conv(x, w) + bias (bias may be nil). y has shape
 // N×K×OutH×OutW and is overwritten.
-func Conv2D(p ConvParams, x, w, bias, y []float32) {
+func Conv2D(p ConvParams, x, w, bias, y []float32) { Conv2DFused(p, x, w, bias, y, false) }
+
+// Conv2DFused is Conv2D followed, when relu is set, by max(0, ·), fused into
+// the GEMM epilogue so the output is written once.
+func Conv2DFused(p ConvParams, x, w, bias, y []float32, relu bool) {
+	if err := p.Validate(); err != nil {
+		panic("kernels: Conv2D: " + err.Error())
+	}
+	if len(x) < p.N*p.C*p.H*p.W || len(w) < p.K*(p.C/p.Groups)*p.R*p.S || len(y) < p.N*p.K*p.OutH()*p.OutW() ||
+		(bias != nil && len(bias) < p.K) {
+		panic(fmt.Sprintf("kernels: Conv2D %+v: operand too short (x %d, w %d, bias %d, y %d values)", p, len(x), len(w), len(bias), len(y)))
+	}
+	if sb, ok := backend.(*simdBackend); ok {
+		if p.depthwise() {
+			depthwiseSIMD(p, x, w, bias, y, relu)
+		} else {
+			convFloatSIMD(sb.f, p, x, w, bias, y, relu)
+		}
+		return
+	}
+	convReference(p, x, w, bias, y)
+	if relu {
+		reluInPlace(y)
+	}
+}
+
+func reluInPlace(y []float32) {
+	for i, v := range y {
+		if v < 0 {
+			y[i] = 0
+		}
+	}
+}
+
+// convReference is the portable convolution: im2col + Sgemm, or the direct
+// depthwise loop.
+func convReference(p ConvParams, x, w, bias, y []float32) {
 	if p.depthwise() {
 		depthwiseConv(p, x, w, bias, y)
 		return
