@@ -12,6 +12,7 @@
 #   scripts/ptq_results.sh                  # build t2c, run everything (~30-60 min on 2 cores)
 #   T2C=bin/t2c OUT=runs/ptq scripts/ptq_results.sh
 #   ONLY=resnet20 scripts/ptq_results.sh    # one model
+#   TABLE_ONLY=1 scripts/ptq_results.sh     # only rebuild the page from $OUT/*.json
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,6 +27,9 @@ fi
 
 declare -A CKPT=([resnet20]=runs/resnet20-fashion/model.safetensors [vit]=runs/vit-fashion/model.safetensors)
 for model in resnet20 vit; do
+	if [ -n "${TABLE_ONLY:-}" ]; then
+		break
+	fi
 	if [ -n "${ONLY:-}" ] && [ "$ONLY" != "$model" ]; then
 		continue
 	fi
@@ -42,7 +46,7 @@ for model in resnet20 vit; do
 	done
 done
 
-if [ -f "${CKPT[resnet20]}" ] && [ "${ONLY:-resnet20}" = resnet20 ]; then
+if [ -z "${TABLE_ONLY:-}" ] && [ -f "${CKPT[resnet20]}" ] && [ "${ONLY:-resnet20}" = resnet20 ]; then
 	echo "== PyTorch FX int8 PTQ of resnet20" >&2
 	calib=$(awk '/calib_samples:/ {print $2; exit}' configs/resnet20-fashion-ptq-w8a8.yaml)
 	"$PY" scripts/torch_fx_ptq.py --checkpoint "${CKPT[resnet20]}" --calib "${calib:-512}" >"$OUT/torch_fx_ptq.json" 2>"$OUT/torch_fx_ptq.log" ||
