@@ -125,10 +125,10 @@ func transformChannels[T convElem](c *convPlan, x []T, t []T, pad T, lo, hi int)
 // pass over the whole channel), and the phase planes' rows are then plain
 // copies of rows of those halves.
 func transformStride2[T convElem](c *convPlan, x []T, t []T, pad T, lo, hi int) {
+	var zero T
 	hw, hw2, w2 := c.inH*c.inW, c.inH*c.inW/2, c.inW/2
 	var buf *[]float32
 	var eo []T
-	var zero T
 	if unsafe.Sizeof(zero) == 4 {
 		buf = f32Pool.get(2 * hw2)
 		eo = unsafe.Slice((*T)(unsafe.Pointer(&(*buf)[0])), 2*hw2)
@@ -140,8 +140,15 @@ func transformStride2[T convElem](c *convPlan, x []T, t []T, pad T, lo, hi int) 
 	even, odd := eo[:hw2], eo[hw2:]
 	for ch := lo; ch < hi; ch++ {
 		xc := x[ch*hw : (ch+1)*hw]
-		deinterleave2(even, xc)
-		deinterleave2(odd, xc[1:])
+		done := 0
+		if unsafe.Sizeof(zero) == 4 && simdHelpers { // both halves in one pass
+			f := func(s []T) []float32 { return unsafe.Slice((*float32)(unsafe.Pointer(&s[0])), len(s)) }
+			done = deinterleaveF32(f(even), f(odd), f(xc))
+		}
+		if done < hw2 {
+			deinterleave2(even[done:], xc[2*done:])
+			deinterleave2(odd[done:], xc[2*done+1:])
+		}
 		for ph := 0; ph < c.sh; ph++ {
 			for pw := 0; pw < 2; pw++ {
 				if !c.used[ph*2+pw] {

@@ -74,3 +74,9 @@ func transpose8(dst []float32, dstStride int, src []float32, srcStride int) {
 	_, _ = dst[7*dstStride+7], src[7*srcStride+7]
 	transpose8F32(unsafe.Pointer(&dst[0]), dstStride, unsafe.Pointer(&src[0]), srcStride)
 }
+
+// deinterleaveF32 splits a prefix of src into its even and odd elements, in
+// whole blocks of 8 pairs with every read in bounds; returns the pairs done.
+//
+//go:noescape
+func deinterleaveF32(even, odd, src []float32) int

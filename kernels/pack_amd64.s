@@ -516,3 +516,42 @@ TEXT ·transpose8F32(SB), NOSPLIT, $0-32
 	VMOVUPS Y15, (DI)(AX*1)
 	VZEROUPPER
 	RET
+
+// func deinterleaveF32(even, odd, src []float32) int
+// even[j] = src[2j], odd[j] = src[2j+1] for j in whole blocks of 8 with
+// 2j+15 < len(src) and j < len(even), len(odd); returns how many. AVX2.
+TEXT ·deinterleaveF32(SB), NOSPLIT, $0-80
+	MOVQ even_base+0(FP), DI
+	MOVQ even_len+8(FP), CX
+	MOVQ odd_base+24(FP), R8
+	MOVQ odd_len+32(FP), DX
+	CMPQ DX, CX
+	CMOVQLT DX, CX
+	MOVQ src_base+48(FP), SI
+	MOVQ src_len+56(FP), DX
+	SHRQ $1, DX
+	CMPQ DX, CX
+	CMOVQLT DX, CX
+	SHRQ $3, CX
+	MOVQ CX, AX
+	SHLQ $3, AX
+	MOVQ AX, ret+72(FP)
+	TESTQ CX, CX
+	JZ   dedone
+deloop:
+	VMOVUPS (SI), Y0
+	VMOVUPS 32(SI), Y1
+	VSHUFPS $0x88, Y1, Y0, Y2
+	VSHUFPS $0xDD, Y1, Y0, Y3
+	VPERMPD $0xD8, Y2, Y2
+	VPERMPD $0xD8, Y3, Y3
+	VMOVUPS Y2, (DI)
+	VMOVUPS Y3, (R8)
+	ADDQ $64, SI
+	ADDQ $32, DI
+	ADDQ $32, R8
+	DECQ CX
+	JNZ  deloop
+dedone:
+	VZEROUPPER
+	RET

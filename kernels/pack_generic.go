@@ -75,3 +75,6 @@ func transpose8(dst []float32, dstStride int, src []float32, srcStride int) {
 		}
 	}
 }
+
+// deinterleaveF32 has no portable fast path: it does nothing and returns 0.
+func deinterleaveF32(even, odd, src []float32) int { return 0 }
