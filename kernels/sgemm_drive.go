@@ -54,7 +54,6 @@ type fGemm struct {
 	bBase   []float32 //
 	bRows   []int     // row offsets p·ldb of a non-transposed B, for the fast packer
 	bMaxOff int       // largest of bOffs or bRows
-	prepB   []float32 // all of B packed by prepackB, or nil
 	c       []float32
 	ldc     int
 	rowBias []float32
@@ -83,33 +82,7 @@ func (g *fGemm) run() {
 		return
 	}
 	h := *g // the copy escapes to the helpers, g does not
-	if tm > 1 && tn == 1 && !noSharedB {
-		// Row blocks would each pack all of B: pack it once, together.
-		buf := h.prepackB(t)
-		defer f32Pool.put(buf)
-	}
 	runGrid(g.m, g.n, a.mr, a.nr, tm, tn, h.block)
-}
-
-// noSharedB disables prepackB for float GEMMs (tuning).
-var noSharedB = false
-
-// prepackB packs all of B — every nr-column panel over the whole k range,
-// panel q at q·k·nr — with t goroutines, for blocks that all need it.
-func (g *fGemm) prepackB(t int) *[]float32 {
-	nr := g.arch.nr
-	panels := ceilDiv(g.n, nr)
-	buf := f32Pool.get(panels * g.k * nr)
-	const chunk = 128 // k rows per work item
-	chunks := ceilDiv(g.k, chunk)
-	parallelN(t, panels*chunks, 1, func(lo, hi int) {
-		for it := lo; it < hi; it++ {
-			q, p0 := it/chunks, (it%chunks)*chunk
-			g.packB((*buf)[q*g.k*nr+p0*nr:], p0, min(chunk, g.k-p0), q*nr, min(nr, g.n-q*nr))
-		}
-	})
-	g.prepB = *buf
-	return buf
 }
 
 // epilogueOnly handles k = 0: C = relu(beta·C + biases).
@@ -143,11 +116,8 @@ func (g *fGemm) block(i0, i1, j0, j1 int) {
 	// Equal k blocks: a short last block would reload and store C for little work.
 	kcMax := roundUp(ceilDiv(g.k, ceilDiv(g.k, a.kc)), 4)
 	ncMax := min(a.nc, roundUp(j1-j0, a.nr))
-	var bufB *[]float32
-	if g.prepB == nil {
-		bufB = f32Pool.get(kcMax * ncMax)
-		defer f32Pool.put(bufB)
-	}
+	bufB := f32Pool.get(kcMax * ncMax)
+	defer f32Pool.put(bufB)
 	var bufA *[]float32
 	if !g.directA {
 		bufA = f32Pool.get(kcMax * min(a.mc, roundUp(i1-i0, a.mr)))
@@ -158,9 +128,7 @@ func (g *fGemm) block(i0, i1, j0, j1 int) {
 		nc := min(a.nc, j1-jc)
 		for pc := 0; pc < g.k; pc += kcMax {
 			kc := min(kcMax, g.k-pc)
-			if bufB != nil {
-				g.packB(*bufB, pc, kc, jc, nc)
-			}
+			g.packB(*bufB, pc, kc, jc, nc)
 			flags, beta := 0, float32(1)
 			if g.alpha != 1 {
 				flags |= flagAlpha
@@ -190,12 +158,7 @@ func (g *fGemm) block(i0, i1, j0, j1 int) {
 				}
 				for jr := 0; jr < nc; jr += a.nr {
 					cols := min(a.nr, nc-jr)
-					var bp unsafe.Pointer
-					if bufB != nil {
-						bp = unsafe.Pointer(&(*bufB)[(jr/a.nr)*kc*a.nr])
-					} else {
-						bp = unsafe.Pointer(&g.prepB[((jc+jr)/a.nr)*g.k*a.nr+pc*a.nr])
-					}
+					bp := unsafe.Pointer(&(*bufB)[(jr/a.nr)*kc*a.nr])
 					var mask uint64 = 1<<uint(cols) - 1
 					for ir := 0; ir < mc; ir += a.mr {
 						rows := min(a.mr, mc-ir)

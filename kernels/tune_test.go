@@ -57,8 +57,7 @@ func TestTuneAB(t *testing.T) {
 		t.Skip("tuning only")
 	}
 	knob := map[string]func(bool){
-		"bands":   func(on bool) { noBands = !on },
-		"sharedb": func(on bool) { noSharedB = !on },
+		"bands": func(on bool) { noBands = !on },
 		"intdiv": func(on bool) {
 			if on {
 				intComputeDiv = 64
