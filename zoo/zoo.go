@@ -132,11 +132,5 @@ func noDefaults(*Config) {}
 // parameter except BatchNorm running statistics (which PyTorch keeps as
 // buffers). graph.ParamCount, by contrast, counts every float tensor.
 func ParamCount(g *graph.Graph) int {
-	n := 0
-	for name, p := range g.Params {
-		if p.DType().IsFloat() && !strings.HasSuffix(name, ".running_mean") && !strings.HasSuffix(name, ".running_var") {
-			n += p.Len()
-		}
-	}
-	return n
+	return g.ParamCount()
 }
