@@ -62,6 +62,9 @@ func convertSite(c *graph.Graph, s *quant.Site) error {
 		// random drop: neither is the inference path QDQ describes.
 		return fmt.Errorf("is in mode %q; a QDQ model holds the inference path (set mode %q or %q first)", m, quant.ModeAuto, quant.ModeQuantize)
 	}
+	if _, err := s.QParams(nil); errors.Is(err, quant.ErrNotQuantized) {
+		return bypass(c, s) // identity: whatever its nominal format
+	}
 	spec := s.Quantizer.Spec()
 	switch spec.Granularity {
 	case quant.PerTensor, quant.PerChannel:
@@ -106,9 +109,6 @@ func bypass(c *graph.Graph, s *quant.Site) error {
 // DequantizeLinear.
 func convertWeight(c *graph.Graph, s *quant.Site) error {
 	q, p, err := s.Integer(nil)
-	if errors.Is(err, quant.ErrNotQuantized) {
-		return bypass(c, s)
-	}
 	if err != nil {
 		return err
 	}
@@ -134,9 +134,6 @@ func convertWeight(c *graph.Graph, s *quant.Site) error {
 // Clip first for formats narrower than 8 bits.
 func convertActivation(c *graph.Graph, s *quant.Site) error {
 	p, err := s.QParams(nil)
-	if errors.Is(err, quant.ErrNotQuantized) {
-		return bypass(c, s)
-	}
 	if err != nil {
 		return err
 	}

@@ -307,3 +307,20 @@ func TestConvertRefuses(t *testing.T) {
 		})
 	}
 }
+
+// Identity quantizers (Torch2Chip's weight-only recipes) leave activations
+// float: no QuantizeLinear, the same outputs.
+func TestConvertIdentityBypasses(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	g := quantized(t, models[0], quant.Options{WBits: 4, AAlgo: "identity", ABits: 16}, r)
+	x := randn(r, 1, 2, 1, 28, 28)
+	want := run(t, g, x)
+	h, err := Convert(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(h.Find("QuantizeLinear")); n > 0 || len(h.Find("DequantizeLinear")) == 0 {
+		t.Fatalf("%d QuantizeLinear, %d DequantizeLinear", n, len(h.Find("DequantizeLinear")))
+	}
+	sameBits(t, "QDQ", run(t, h, x), want)
+}
