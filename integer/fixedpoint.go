@@ -67,6 +67,12 @@ func (f Format) Encode(m, b float64) (Fixed, error) {
 		shift = dyadicShift(m, b)
 	}
 	mi := math.RoundToEven(math.Ldexp(m, shift))
+	if f.Kind == FormatDyadic && shift > 0 && math.Abs(mi) >= math.Ldexp(1, 31) {
+		// |M| just below a power of two rounds up to a 32-bit mantissa
+		// 2³¹: renormalise one bit down, where it is exactly 2³⁰.
+		shift--
+		mi = math.RoundToEven(math.Ldexp(m, shift))
+	}
 	limit := math.Ldexp(1, 31)
 	if f.Kind == FormatFixed {
 		limit = math.Ldexp(1, f.SWL-1)
