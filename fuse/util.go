@@ -1,0 +1,17 @@
+package fuse
+
+import (
+	"sort"
+
+	"t2c/tensor"
+)
+
+func sortedStrings(s []string) []string {
+	sort.Strings(s)
+	return s
+}
+
+// floats returns a constant's values as float64.
+func floats(t *tensor.Tensor) []float64 {
+	return tensor.Data[float64](tensor.Cast(t, tensor.Float64))
+}
