@@ -67,3 +67,21 @@ func BenchmarkRequant(b *testing.B) {
 		benchCNNOp(b, NewRequant("rq", "acc", "y", RequantParams{Channels: ch[:1], Out: cnnGrid8(false, 1, 0)}), n*c*h*w, acc)
 	})
 }
+
+// Attention of a ViT-Tiny block (batch 8, 3 heads, 197 tokens, head size
+// 64): Q·Kᵀ of int8 activations; and its MLP's first Linear (192 → 768) on
+// uint8 activations.
+func BenchmarkIntMatMul(b *testing.B) {
+	r := rand.New(rand.NewPCG(3, 3))
+	const batch, heads, tokens, d = 8, 3, 197, 64
+	q := cnnRandInts[int8](r, -128, 127, batch, heads, tokens, d)
+	k := cnnRandInts[int8](r, -128, 127, batch, heads, tokens, d)
+	b.Run("attention-QK", func(b *testing.B) {
+		benchCNNOp(b, NewIntMatMul("qk", "q", "k", "acc", IntMatMulParams{TransB: true}), 2*batch*heads*tokens*tokens*d, q, k)
+	})
+	x := cnnRandInts[uint8](r, 0, 255, batch, tokens, 192)
+	w := cnnRandInts[int8](r, -128, 127, 768, 192)
+	b.Run("linear", func(b *testing.B) {
+		benchCNNOp(b, NewIntMatMul("fc", "x", "w", "acc", IntMatMulParams{AZeroPoint: 128, TransB: true}), 2*batch*tokens*192*768, x, w)
+	})
+}

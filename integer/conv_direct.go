@@ -7,7 +7,7 @@ import (
 
 // convDirectAny runs convDirect for the activation and weight types of x
 // and w: the depthwise path (where a GEMM per channel would have a single
-// row) and the fallback for activations whose offsets do not fit int16.
+// row) and the fallback for zero points the 16-bit path cannot pad with.
 func convDirectAny(p kernels.ConvParams, x *tensor.Tensor, xzp int64, w *tensor.Tensor, y []int32) {
 	if w.DType() == tensor.Int16 {
 		convDirectW(p, x, xzp, tensor.Data[int16](w), y)
@@ -29,64 +29,85 @@ func convDirectW[TW int8 | int16](p kernels.ConvParams, x *tensor.Tensor, xzp in
 	}
 }
 
-// convDirect computes each output plane by adding, for every weight, the
-// shifted input rows it multiplies. Only in-image positions are visited:
-// padding reads x_zero_point and contributes 0. The int32 arithmetic wraps,
-// so the result is the true sum modulo 2³², which is the true sum because
-// the accumulator fits int32 (docs/INTEGER.md §6).
+// convDirect convolves one image at a time: its channels are first written
+// as x − x_zero_point into zero-padded int32 planes (so padding contributes
+// 0, as specified), then every output plane is the sum, over weights, of
+// shifted rows of those planes times the weight. The int32 arithmetic
+// wraps, so the result is the true sum modulo 2³², which is the true sum
+// because the accumulator fits int32 (docs/INTEGER.md §6).
 func convDirect[TX intElem, TW int8 | int16](p kernels.ConvParams, x []TX, xzp int64, w []TW, y []int32) {
 	oh, ow := p.OutH(), p.OutW()
 	cg, kg := p.C/p.Groups, p.K/p.Groups
+	hp, wp := p.H+p.PadT+p.PadB, p.W+p.PadL+p.PadR
 	z := int32(xzp)
-	kernels.Parallel(p.N*p.K, 1, func(lo, hi int) {
-		for nk := lo; nk < hi; nk++ {
-			n, k := nk/p.K, nk%p.K
-			g := k / kg
-			plane := y[nk*oh*ow : (nk+1)*oh*ow]
+	pad := func(xn []TX, padded []int32, lo, hi int) {
+		for c := lo; c < hi; c++ {
+			plane := padded[c*hp*wp : (c+1)*hp*wp]
 			clear(plane)
+			for i := 0; i < p.H; i++ {
+				src := xn[(c*p.H+i)*p.W : (c*p.H+i+1)*p.W]
+				dst := plane[(i+p.PadT)*wp+p.PadL:][:len(src)]
+				for j, v := range src {
+					dst[j] = int32(v) - z
+				}
+			}
+		}
+	}
+	planes := func(padded, yn []int32, lo, hi int) {
+		for k := lo; k < hi; k++ {
+			g := k / kg
+			out := yn[k*oh*ow : (k+1)*oh*ow]
+			clear(out)
 			for c := 0; c < cg; c++ {
-				xc := x[(n*p.C+g*cg+c)*p.H*p.W:][:p.H*p.W]
+				plane := padded[(g*cg+c)*hp*wp : (g*cg+c+1)*hp*wp]
 				for r := 0; r < p.R; r++ {
 					for s := 0; s < p.S; s++ {
-						wv := int32(w[((k*cg+c)*p.R+r)*p.S+s])
-						off := s*p.DilW - p.PadL
-						j0, j1 := validOutputs(ow, p.StrideW, off, p.W)
-						if wv == 0 || j0 >= j1 {
-							continue
-						}
-						for i := 0; i < oh; i++ {
-							ih := i*p.StrideH - p.PadT + r*p.DilH
-							if ih < 0 || ih >= p.H {
-								continue
-							}
-							xrow, yrow := xc[ih*p.W:(ih+1)*p.W], plane[i*ow:(i+1)*ow]
-							if p.StrideW == 1 {
-								xs, ys := xrow[j0+off:j1+off], yrow[j0:j1]
-								ys = ys[:len(xs)]
-								for j, v := range xs {
-									ys[j] += (int32(v) - z) * wv
-								}
-								continue
-							}
-							for j, iw := j0, j0*p.StrideW+off; j < j1; j, iw = j+1, iw+p.StrideW {
-								yrow[j] += (int32(xrow[iw]) - z) * wv
-							}
+						if wv := int32(w[((k*cg+c)*p.R+r)*p.S+s]); wv != 0 {
+							addTap(p, plane, wp, r*p.DilH, s*p.DilW, wv, out, oh, ow)
 						}
 					}
 				}
 			}
 		}
-	})
+	}
+	image := func(n int) ([]TX, []int32) {
+		return x[n*p.C*p.H*p.W : (n+1)*p.C*p.H*p.W], y[n*p.K*oh*ow : (n+1)*p.K*oh*ow]
+	}
+	if t := kernels.Threads(); t > 1 && p.N >= 2*t {
+		// A batch: whole images per worker, one fork for the layer.
+		kernels.Parallel(p.N, 1, func(lo, hi int) {
+			padded := make([]int32, p.C*hp*wp)
+			for n := lo; n < hi; n++ {
+				xn, yn := image(n)
+				pad(xn, padded, 0, p.C)
+				planes(padded, yn, 0, p.K)
+			}
+		})
+		return
+	}
+	padded := make([]int32, p.C*hp*wp)
+	for n := 0; n < p.N; n++ {
+		xn, yn := image(n)
+		kernels.Parallel(p.C, max(1, parallelGrain/(hp*wp)), func(lo, hi int) { pad(xn, padded, lo, hi) })
+		kernels.Parallel(p.K, max(1, parallelGrain/(oh*ow*cg*p.R*p.S)), func(lo, hi int) { planes(padded, yn, lo, hi) })
+	}
 }
 
-// validOutputs is the range [j0, j1) of output columns j whose input column
-// j·stride + off lies in [0, w).
-func validOutputs(out, stride, off, w int) (j0, j1 int) {
-	if off < 0 {
-		j0 = (-off + stride - 1) / stride
+// addTap adds wv times the padded plane, offset by (dr, ds) and sampled at
+// the strides, to every output row.
+func addTap(p kernels.ConvParams, plane []int32, wp, dr, ds int, wv int32, out []int32, oh, ow int) {
+	for i := 0; i < oh; i++ {
+		row := plane[(i*p.StrideH+dr)*wp+ds:]
+		ys := out[i*ow : (i+1)*ow]
+		if p.StrideW == 1 {
+			xs := row[:len(ys)]
+			for j, v := range xs {
+				ys[j] += v * wv
+			}
+			continue
+		}
+		for j := range ys {
+			ys[j] += row[j*p.StrideW] * wv
+		}
 	}
-	if w-1-off < 0 {
-		return j0, j0
-	}
-	return j0, min(out, (w-1-off)/stride+1)
 }

@@ -135,3 +135,15 @@ func fillS16(s []int16, v int16) {
 		s[i] = v
 	}
 }
+
+// validOutputs is the range [j0, j1) of output columns j whose input column
+// j·stride + off lies in [0, w).
+func validOutputs(out, stride, off, w int) (j0, j1 int) {
+	if off < 0 {
+		j0 = (-off + stride - 1) / stride
+	}
+	if w-1-off < 0 {
+		return j0, j0
+	}
+	return j0, min(out, (w-1-off)/stride+1)
+}

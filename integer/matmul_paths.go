@@ -64,10 +64,23 @@ func mulS16(p matPlan, a *tensor.Tensor, azp int64, b *tensor.Tensor, bzp int64,
 	}
 	mk, kn, mn := p.m*p.k, p.k*p.n, p.m*p.n
 	aOff, bOff := p.batchOffsets()
-	for i := range aOff {
-		kernels.GemmS16S16(p.m, p.n, p.k, a16[aOff[i]*mk:], p.k, b16[bOff[i]*kn:], p.n, c[i*mn:(i+1)*mn], p.n)
+	one := func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			kernels.GemmS16S16(p.m, p.n, p.k, a16[aOff[i]*mk:], p.k, b16[bOff[i]*kn:], p.n, c[i*mn:(i+1)*mn], p.n)
+		}
 	}
+	if 2*p.m*p.n*p.k < smallGemmOps || len(aOff) >= 2*kernels.Threads() {
+		// Many products (attention heads), or ones too small for the GEMM
+		// to split: one fork over the batch rather than one per product.
+		kernels.Parallel(len(aOff), 1, one)
+		return
+	}
+	one(0, len(aOff))
 }
+
+// smallGemmOps is the size (2·m·n·k) below which the kernels' integer GEMM
+// runs on one thread.
+const smallGemmOps = 1 << 22
 
 // mulExact is the fallback for operands whose offsets do not fit int16:
 // int64 dot products of a's rows with the rows of b as [N, K].
