@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -18,9 +19,9 @@ type Row struct {
 	Op        string  `json:"op"`        // its op type
 	IntNode   string  `json:"int_value"` // the integer-graph value standing for it
 	Bits      int     `json:"bits"`      // integer width of that value
-	FQSQNR    float64 `json:"fakequant_sqnr_db"`
+	FQSQNR    DB      `json:"fakequant_sqnr_db"`
 	FQMaxErr  float64 `json:"fakequant_max_err"`
-	IntSQNR   float64 `json:"integer_sqnr_db"`
+	IntSQNR   DB      `json:"integer_sqnr_db"`
 	IntMaxErr float64 `json:"integer_max_err"`
 	// IntVsFQ is max |integer − fake-quant|: how exactly the integer
 	// graph reproduces the fake-quant model.
@@ -28,6 +29,22 @@ type Row struct {
 	// Jump marks the first value where the integer SQNR falls by more
 	// than JumpDB below the best seen before it: where error appears.
 	Jump bool `json:"jump,omitempty"`
+}
+
+// DB is a signal-to-noise ratio in decibels; +Inf (no error) is written
+// to JSON as the string "inf" and NaN (not comparable) as null.
+type DB float64
+
+// MarshalJSON encodes the special values JSON numbers cannot hold.
+func (d DB) MarshalJSON() ([]byte, error) {
+	switch v := float64(d); {
+	case math.IsInf(v, 1):
+		return []byte(`"inf"`), nil
+	case math.IsNaN(v) || math.IsInf(v, -1):
+		return []byte("null"), nil
+	default:
+		return json.Marshal(v)
+	}
 }
 
 // JumpDB is the SQNR drop that flags a row.
@@ -71,8 +88,10 @@ func Compare(float, fq *graph.Graph, m *fuse.Model, x *tensor.Tensor) ([]Row, er
 				fl = qv[out]
 			}
 			r := Row{Value: out, Node: n.Name, Op: n.Op, IntNode: ref.Name, Bits: ref.Grid.Bits}
-			r.FQSQNR, r.FQMaxErr = errors(fl, qv[out])
-			r.IntSQNR, r.IntMaxErr = errors(fl, deq)
+			var fqs, ints float64
+			fqs, r.FQMaxErr = errors(fl, qv[out])
+			ints, r.IntMaxErr = errors(fl, deq)
+			r.FQSQNR, r.IntSQNR = DB(fqs), DB(ints)
 			_, r.IntVsFQ = errors(qv[out], deq)
 			rows = append(rows, r)
 		}
@@ -136,7 +155,7 @@ func errors(a, b *tensor.Tensor) (sqnr, maxErr float64) {
 func flagJump(rows []Row) {
 	prev := math.NaN()
 	for i := range rows {
-		s := rows[i].IntSQNR
+		s := float64(rows[i].IntSQNR)
 		if math.IsNaN(s) || math.IsInf(s, 0) {
 			continue
 		}
