@@ -98,8 +98,8 @@ func buildRequant(_ *graph.Node, a *graph.Attrs, _ int) (graph.Kernel, error) {
 	return k, nil
 }
 
-// at returns entry c of a one-or-per-channel list.
-func at[T any](v []T, c int) T {
+// channelEntry returns entry c of a one-or-per-channel list.
+func channelEntry[T any](v []T, c int) T {
 	if len(v) == 1 {
 		return v[0]
 	}
@@ -137,7 +137,7 @@ func (k *requantKernel) plan(d tensor.DType, shape []int, x *tensor.Tensor) (*re
 	}
 	fits := func(xmax []uint64) bool {
 		for c := 0; c < p.ch; c++ {
-			if !productsFit(xmax[0], uabs(at(k.m, c)), uabs(at(k.b, c)), 1, uint64(roundingHalf(at(k.s, c))), 1) {
+			if !productsFit(xmax[0], uabs(channelEntry(k.m, c)), uabs(channelEntry(k.b, c)), 1, uint64(roundingHalf(channelEntry(k.s, c))), 1) {
 				return false
 			}
 		}
@@ -147,7 +147,7 @@ func (k *requantKernel) plan(d tensor.DType, shape []int, x *tensor.Tensor) (*re
 		return nil, fmt.Errorf("(x − %d)·m + b can overflow int64 for this %v input", k.inZP, d)
 	}
 	for c := 0; c < p.ch; c++ {
-		m, b, s := at(k.m, c), at(k.b, c), at(k.s, c)
+		m, b, s := channelEntry(k.m, c), channelEntry(k.b, c), channelEntry(k.s, c)
 		half := roundingHalf(s)
 		// Wrapping int64 arithmetic makes x·m + add equal t + half exactly
 		// whenever that fits, which noOverflow proved.
