@@ -34,7 +34,8 @@ func (c *converter) conv(n *graph.Node) error {
 		return fmt.Errorf("the weight input is not a quantized weight (is the layer skipped by the quantization config?)")
 	}
 	qw := w.weight
-	attrs := map[string]graph.Attr{"layer": graph.StringAttr(qw.layer), "x_zero_point": graph.IntAttr(x.ints.grid.ZeroPoint)}
+	attrs := map[string]graph.Attr{"layer": graph.StringAttr(qw.layer), "x_zero_point": graph.IntAttr(x.ints.grid.ZeroPoint),
+		"w_bits": graph.IntAttr(int64(qw.params.Bits)), "w_signed": graph.IntAttr(1)}
 	for _, a := range []string{"strides", "pads", "dilations", "group", "kernel_shape", "auto_pad"} {
 		if v, ok := n.Attrs[a]; ok {
 			attrs[a] = v
@@ -129,7 +130,8 @@ func (c *converter) linear(n *graph.Node, x *intValue, qw *quantWeight, transB b
 		tb, chAxis, kdim = 1, 0, qw.q.Dim(1)
 	}
 	attrs := map[string]graph.Attr{"layer": graph.StringAttr(qw.layer),
-		"a_zero_point": graph.IntAttr(x.ZeroPoint()), "b_zero_point": graph.IntAttr(0), "trans_b": graph.IntAttr(tb)}
+		"a_zero_point": graph.IntAttr(x.ZeroPoint()), "b_zero_point": graph.IntAttr(0), "trans_b": graph.IntAttr(tb),
+		"b_bits": graph.IntAttr(int64(qw.params.Bits)), "b_signed": graph.IntAttr(1)}
 	wname := c.addParam(qw.layer+".weight", qw.q)
 	acc := c.emit(qw.layer, "IntMatMul", attrs, x.name, wname)
 	if err := c.accumulate(n, acc, x, qw, -1, kdim, chAxis); err != nil {

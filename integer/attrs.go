@@ -117,3 +117,14 @@ func boolAttr(b bool) graph.Attr {
 	}
 	return graph.IntAttr(0)
 }
+
+// readOperandWidths marks the optional <role>_bits and <role>_signed
+// attributes as read: metadata declaring the width of a parameter operand
+// narrower than its storage (4-bit weights in int8), which export writes
+// at that width and the arithmetic does not need.
+func readOperandWidths(a *graph.Attrs, roles ...string) {
+	for _, r := range roles {
+		a.Int(r+"_bits", 0)
+		a.Int(r+"_signed", 1)
+	}
+}

@@ -49,6 +49,7 @@ type convKernel struct {
 
 func buildIntConv(_ *graph.Node, a *graph.Attrs, _ int) (graph.Kernel, error) {
 	readLayer(a)
+	readOperandWidths(a, "x", "w")
 	readAccGrid(a)
 	k := &convKernel{
 		strides:     a.Ints("strides", nil),

@@ -40,6 +40,7 @@ type matMulKernel struct {
 
 func buildIntMatMul(_ *graph.Node, a *graph.Attrs, _ int) (graph.Kernel, error) {
 	readLayer(a)
+	readOperandWidths(a, "a", "b")
 	readAccGrid(a)
 	k := &matMulKernel{azp: a.Int("a_zero_point", 0), bzp: a.Int("b_zero_point", 0), transB: a.Int("trans_b", 0) != 0}
 	checkZeroPoint(a, "a_zero_point", k.azp)
