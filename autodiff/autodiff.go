@@ -14,8 +14,10 @@ package autodiff
 
 import (
 	"fmt"
+	"slices"
 
 	"t2c/graph"
+	"t2c/kernels"
 	"t2c/tensor"
 )
 
@@ -24,6 +26,12 @@ import (
 // (nil where no gradient flows), Backward returns one gradient per input,
 // shaped like the input, or nil for inputs that take no gradient (integer
 // shapes, indices) or whose gradient is zero.
+//
+// Returned gradients must be new tensors (ideally from ctx.Alloc) or share
+// storage with the arguments (dOut itself, for instance): the tape recycles
+// them once consumed, so they must not be kept anywhere else. Kernels may
+// also return, after their declared outputs, extra tensors saved for
+// Backward, which receives them in out.
 type Differentiable interface {
 	Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*tensor.Tensor, error)
 }
@@ -42,6 +50,12 @@ type Options struct {
 // Program is a graph compiled for forward and backward passes at fixed
 // input shapes. Floating-point parameters are variables: they are read at
 // every run, so optimisers may update them in place between steps.
+//
+// Intermediate values and gradients live in a buffer pool owned by the
+// program: a value goes back to the pool as soon as neither the rest of the
+// forward pass nor the backward pass can read it, and a gradient as soon as
+// the step that consumes it has run, so steady-state training allocates
+// almost nothing (see Tape for what stays valid when).
 type Program struct {
 	Graph     *graph.Graph
 	Types     graph.Typed
@@ -52,6 +66,7 @@ type Program struct {
 	wantGrad  []bool   // per slot: a gradient must be computed
 	inputs    []int
 	outputs   []int
+	pool      *graph.Pool
 }
 
 type step struct {
@@ -59,6 +74,10 @@ type step struct {
 	kernel  graph.Kernel
 	in, out []int
 	grad    bool // some input needs a gradient
+	// fwdRelease are the slots whose last reader is this step's forward
+	// and that no backward step reads; bwdRelease the slots whose last
+	// reader is this step's backward (the first to run among their users').
+	fwdRelease, bwdRelease []int
 }
 
 // Compile prepares g for training at the given input shapes.
@@ -113,7 +132,50 @@ func Compile(g *graph.Graph, inputs map[string][]int, opts Options) (*Program, e
 	for name, s := range p.slots {
 		p.wantGrad[s] = grad[name]
 	}
+	p.scheduleReleases()
+	p.pool = graph.NewPool()
 	return p, nil
+}
+
+// scheduleReleases decides when each intermediate value can go back to the
+// pool. Backward hands every kernel all its inputs and outputs, so a value
+// that any differentiated step touches lives until the earliest such step's
+// backward; others die after their last forward reader. Parameters, graph
+// inputs and graph outputs are never recycled.
+func (p *Program) scheduleReleases() {
+	keep := make([]bool, p.nslots)
+	for name, s := range p.slots {
+		if _, ok := p.Graph.Params[name]; ok {
+			keep[s] = true
+		}
+	}
+	for _, s := range append(append([]int(nil), p.inputs...), p.outputs...) {
+		keep[s] = true
+	}
+	lastFwd, firstBwd := make([]int, p.nslots), make([]int, p.nslots)
+	for s := range firstBwd {
+		lastFwd[s], firstBwd[s] = -1, -1
+	}
+	for i, st := range p.steps {
+		for _, s := range append(append([]int(nil), st.in...), st.out...) {
+			if s < 0 {
+				continue
+			}
+			lastFwd[s] = i
+			if st.grad && firstBwd[s] < 0 {
+				firstBwd[s] = i
+			}
+		}
+	}
+	for s := range p.nslots {
+		switch {
+		case keep[s]:
+		case firstBwd[s] >= 0:
+			p.steps[firstBwd[s]].bwdRelease = append(p.steps[firstBwd[s]].bwdRelease, s)
+		case lastFwd[s] >= 0:
+			p.steps[lastFwd[s]].fwdRelease = append(p.steps[lastFwd[s]].fwdRelease, s)
+		}
+	}
 }
 
 func (p *Program) slot(name string) int {
@@ -135,20 +197,30 @@ func (p *Program) optSlot(name string) int {
 // Trainable lists the parameters that receive gradients.
 func (p *Program) Trainable() []string { return p.trainable }
 
-// Tape is one forward pass with every value kept for Backward.
+// Tape is one forward pass with every value Backward needs. Values are
+// recycled as soon as nothing can read them any more: Output stays valid
+// until the tensors are dropped, Value returns nil for a value already
+// recycled, and after Backward only the outputs and the returned gradients
+// remain. Backward may run once per tape.
 type Tape struct {
 	p        *Program
 	ctx      *graph.Ctx
 	vals     []*tensor.Tensor
 	stepOuts [][]*tensor.Tensor // every output each kernel returned, named or not
+	refs     storageRefs
+	used     bool // Backward has run
 }
 
 // Forward runs the program. params supplies the current parameter values
 // (normally the graph's own Params, which optimisers update in place).
+// Kernels draw their buffers from the program's pool unless ctx has one.
 func (p *Program) Forward(ctx *graph.Ctx, inputs map[string]*tensor.Tensor) (*Tape, error) {
-	t := &Tape{p: p, ctx: ctx, vals: make([]*tensor.Tensor, p.nslots), stepOuts: make([][]*tensor.Tensor, len(p.steps))}
+	ctx = ctx.WithPool(p.pool)
+	t := &Tape{p: p, ctx: ctx, vals: make([]*tensor.Tensor, p.nslots), stepOuts: make([][]*tensor.Tensor, len(p.steps)),
+		refs: storageRefs{}}
 	for name, v := range p.Graph.Params {
 		t.vals[p.slots[name]] = v
+		t.refs.pin(v)
 	}
 	for i, in := range p.Graph.Inputs {
 		x, ok := inputs[in.Name]
@@ -159,6 +231,7 @@ func (p *Program) Forward(ctx *graph.Ctx, inputs map[string]*tensor.Tensor) (*Ta
 			return nil, fmt.Errorf("input %q: got shape %v, program compiled for %v", in.Name, x.Shape(), in.Shape)
 		}
 		t.vals[p.inputs[i]] = x
+		t.refs.pin(x)
 	}
 	args := make([]*tensor.Tensor, 0, 8)
 	for i, st := range p.steps {
@@ -170,14 +243,55 @@ func (p *Program) Forward(ctx *graph.Ctx, inputs map[string]*tensor.Tensor) (*Ta
 		if err != nil {
 			return nil, fmt.Errorf("%v: %w", st.node, err)
 		}
-		t.stepOuts[i] = outs
-		for i, s := range st.out {
-			if s >= 0 && i < len(outs) {
-				t.vals[s] = outs[i]
+		for j, o := range outs {
+			if o == nil {
+				continue
+			}
+			t.refs.add(o) // held by stepOuts until this step's backward
+			if j < len(st.out) && st.out[j] >= 0 {
+				s := st.out[j]
+				t.vals[s] = o
+				t.refs.add(o) // held by the slot until its release
+				if slices.Contains(p.outputs, s) {
+					t.refs.pin(o)
+				}
 			}
 		}
+		t.stepOuts[i] = outs
+		if !st.grad {
+			t.releaseStepOuts(i)
+		}
+		t.releaseSlots(st.fwdRelease)
 	}
 	return t, nil
+}
+
+// releaseStepOuts drops the tape's hold on every output of step i; named
+// outputs stay reachable through vals until their own release.
+func (t *Tape) releaseStepOuts(i int) {
+	for _, o := range t.stepOuts[i] {
+		if o != nil {
+			t.drop(o)
+		}
+	}
+	t.stepOuts[i] = nil
+}
+
+// releaseSlots drops the values of the given slots.
+func (t *Tape) releaseSlots(slots []int) {
+	for _, s := range slots {
+		if v := t.vals[s]; v != nil {
+			t.vals[s] = nil
+			t.drop(v)
+		}
+	}
+}
+
+// drop releases one hold on o's storage, recycling it when none is left.
+func (t *Tape) drop(o *tensor.Tensor) {
+	if t.refs.drop(o) {
+		t.ctx.Pool().Put(o)
+	}
 }
 
 func (t *Tape) at(s int) *tensor.Tensor {
@@ -190,7 +304,8 @@ func (t *Tape) at(s int) *tensor.Tensor {
 // Output returns graph output i of the forward pass.
 func (t *Tape) Output(i int) *tensor.Tensor { return t.vals[t.p.outputs[i]] }
 
-// Value returns any value of the forward pass by name (nil if unknown).
+// Value returns a value of the forward pass by name: nil if unknown or
+// already recycled.
 func (t *Tape) Value(name string) *tensor.Tensor {
 	if s, ok := t.p.slots[name]; ok {
 		return t.vals[s]
@@ -203,8 +318,13 @@ type Grads map[string]*tensor.Tensor
 
 // Backward propagates the given gradients of graph outputs (by output
 // index; nil entries carry no gradient) back to the trainable parameters.
-// Gradients of values read by several nodes are summed.
+// Gradients of values read by several nodes are summed. The given output
+// gradients are only read; the returned gradients belong to the caller.
 func (t *Tape) Backward(dOutputs ...*tensor.Tensor) (Grads, error) {
+	if t.used {
+		return nil, fmt.Errorf("autodiff: Backward called twice on one tape (run Forward again)")
+	}
+	t.used = true
 	p := t.p
 	g := make([]*tensor.Tensor, p.nslots)
 	for i, d := range dOutputs {
@@ -214,40 +334,26 @@ func (t *Tape) Backward(dOutputs ...*tensor.Tensor) (Grads, error) {
 		if !tensor.SameShape(d.Shape(), t.Output(i).Shape()) {
 			return nil, fmt.Errorf("gradient for output %d has shape %v, output is %v", i, d.Shape(), t.Output(i).Shape())
 		}
+		t.refs.pin(d)
 		g[p.outputs[i]] = d
 	}
 	for i := len(p.steps) - 1; i >= 0; i-- {
 		st := p.steps[i]
-		if !st.grad {
-			continue
-		}
-		dOut := make([]*tensor.Tensor, len(st.out))
-		anyGrad := false
-		for j, s := range st.out {
-			if s >= 0 && g[s] != nil {
-				dOut[j], anyGrad = g[s], true
+		if st.grad {
+			if err := t.backwardStep(i, g); err != nil {
+				return nil, err
 			}
-		}
-		if !anyGrad {
-			continue
-		}
-		in := make([]*tensor.Tensor, len(st.in))
-		for j, s := range st.in {
-			in[j] = t.at(s)
-		}
-		dIn, err := st.kernel.(Differentiable).Backward(t.ctx, in, t.stepOuts[i], dOut)
-		if err != nil {
-			return nil, fmt.Errorf("%v: backward: %w", st.node, err)
-		}
-		for j, s := range st.in {
-			if s < 0 || j >= len(dIn) || dIn[j] == nil || !p.wantGrad[s] {
-				continue
+			// Every reader of the step's outputs has run: their gradients
+			// are complete and now consumed.
+			for _, s := range st.out {
+				if s >= 0 && g[s] != nil {
+					t.drop(g[s])
+					g[s] = nil
+				}
 			}
-			if !tensor.SameShape(dIn[j].Shape(), in[j].Shape()) {
-				return nil, fmt.Errorf("%v: backward returned gradient %v for input %d of shape %v", st.node, dIn[j].Shape(), j, in[j].Shape())
-			}
-			g[s] = accumulate(g[s], dIn[j])
+			t.releaseStepOuts(i)
 		}
+		t.releaseSlots(st.bwdRelease)
 	}
 	out := Grads{}
 	for _, name := range p.trainable {
@@ -265,16 +371,109 @@ func (t *Tape) Backward(dOutputs ...*tensor.Tensor) (Grads, error) {
 	return out, nil
 }
 
-// accumulate returns a+b without modifying either (gradients returned by
-// kernels may alias each other or the output gradient).
-func accumulate(a, b *tensor.Tensor) *tensor.Tensor {
-	if a == nil {
-		return b
+// backwardStep runs the vector-Jacobian product of step i and adds the
+// input gradients into g.
+func (t *Tape) backwardStep(i int, g []*tensor.Tensor) error {
+	p, st := t.p, t.p.steps[i]
+	dOut := make([]*tensor.Tensor, len(st.out))
+	anyGrad := false
+	for j, s := range st.out {
+		if s >= 0 && g[s] != nil {
+			dOut[j], anyGrad = g[s], true
+		}
 	}
-	sum := tensor.Zeros(tensor.Float32, a.Shape()...)
-	s, x, y := sum.Float32(), a.Float32(), b.Float32()
-	for i := range s {
-		s[i] = x[i] + y[i]
+	if !anyGrad {
+		return nil
 	}
-	return sum
+	in := make([]*tensor.Tensor, len(st.in))
+	for j, s := range st.in {
+		in[j] = t.at(s)
+	}
+	dIn, err := st.kernel.(Differentiable).Backward(t.ctx, in, t.stepOuts[i], dOut)
+	if err != nil {
+		return fmt.Errorf("%v: backward: %w", st.node, err)
+	}
+	for j, s := range st.in {
+		if s < 0 || j >= len(dIn) || dIn[j] == nil || !p.wantGrad[s] {
+			continue
+		}
+		if !tensor.SameShape(dIn[j].Shape(), in[j].Shape()) {
+			return fmt.Errorf("%v: backward returned gradient %v for input %d of shape %v", st.node, dIn[j].Shape(), j, in[j].Shape())
+		}
+		if g[s] == nil {
+			g[s] = dIn[j]
+			t.refs.add(dIn[j])
+			continue
+		}
+		if t.refs.owned(g[s]) && g[s].StorageID() != dIn[j].StorageID() {
+			addInto(g[s], dIn[j]) // nothing else reads g[s]: sum in place
+			continue
+		}
+		sum := t.ctx.Alloc(tensor.Float32, g[s].Shape()...)
+		add(sum, g[s], dIn[j])
+		t.drop(g[s])
+		g[s] = sum
+		t.refs.add(sum)
+	}
+	// Gradients kept nowhere (summed into another, or for inputs that need
+	// none) go back to the pool, once per buffer.
+	for j, d := range dIn {
+		if d == nil || d.StorageID() == 0 || t.refs[d.StorageID()] != 0 {
+			continue
+		}
+		if !slices.ContainsFunc(dIn[:j], func(e *tensor.Tensor) bool { return e != nil && e.StorageID() == d.StorageID() }) {
+			t.ctx.Pool().Put(d)
+		}
+	}
+	return nil
 }
+
+// add sets sum = a + b elementwise.
+func add(sum, a, b *tensor.Tensor) {
+	s, x, y := sum.Float32(), a.Float32(), b.Float32()
+	kernels.Parallel(len(s), 1<<14, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			s[i] = x[i] + y[i]
+		}
+	})
+}
+
+// addInto sets a += b elementwise.
+func addInto(a, b *tensor.Tensor) { add(a, a, b) }
+
+// storageRefs counts the holders of each backing array (slots, kernel
+// outputs awaiting their backward, gradients), so that a buffer shared by
+// views or aliased by a gradient is recycled only when all are gone.
+// Parameters, inputs, outputs and caller-supplied gradients are pinned.
+type storageRefs map[uintptr]int
+
+const pinned = 1 << 40
+
+func (r storageRefs) pin(t *tensor.Tensor) {
+	if id := t.StorageID(); id != 0 {
+		r[id] = pinned
+	}
+}
+
+func (r storageRefs) add(t *tensor.Tensor) {
+	if id := t.StorageID(); id != 0 {
+		r[id]++
+	}
+}
+
+// drop releases one hold and reports whether the storage is now unused.
+func (r storageRefs) drop(t *tensor.Tensor) bool {
+	id := t.StorageID()
+	if id == 0 {
+		return false
+	}
+	r[id]--
+	if r[id] > 0 {
+		return false
+	}
+	delete(r, id)
+	return true
+}
+
+// owned reports whether t's storage has exactly one holder.
+func (r storageRefs) owned(t *tensor.Tensor) bool { return r[t.StorageID()] == 1 }
