@@ -74,7 +74,7 @@ func (qm *quantModel) calibrate(cfg *config.Config, cfgPath string) error {
 	if cfg.Quantization == nil {
 		return fmt.Errorf("config %s: the model is not quantized and there is no quantization section", cfgPath)
 	}
-	_, opts, err := loadPTQConfig(cfgPath)
+	cfg, opts, err := loadPTQConfig(cfgPath) // with the section's defaults filled in
 	if err != nil {
 		return err
 	}
