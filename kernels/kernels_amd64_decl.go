@@ -263,3 +263,8 @@ func igemm256s16p6(kg int, a, b, c unsafe.Pointer, ldc int, rowBias, colBias uns
 
 // s16AVX2 holds the AVX2 kernels: int16 pairs via VPMADDWD+VPADDD (6×16 tiles, k in groups of 2), indexed by tile height.
 var s16AVX2 = [...]intKernel{nil, igemm256s16p1, igemm256s16p2, igemm256s16p3, igemm256s16p4, igemm256s16p5, igemm256s16p6}
+
+// wgrad512 is the AVX-512 weight-gradient tile of a convolution (see gen_asm.go).
+//
+//go:noescape
+func wgrad512(c unsafe.Pointer, ldc int, a unsafe.Pointer, lda, aImg int, b unsafe.Pointer, boffs *int, bImg, nq, nimg int)

@@ -23,7 +23,14 @@ type floatArch struct {
 	packed     []floatKernel // by tile height 1..mr
 	strided    []floatKernel
 	masked     bool // kernels mask columns past the edge (else a scratch tile is used)
+	// wgrad is the convolution weight-gradient tile (wgrad512; nil where
+	// there is none): see weightGradSIMD.
+	wgrad wgradKernel
 }
+
+// wgradKernel computes a wgradRows×wgradCols tile of a convolution weight
+// gradient: C[i·ldc+j] += Σ_img Σ_{q<nq} A[img·aImg+i·lda+q]·B[img·bImg+boffs[j]+q].
+type wgradKernel func(c unsafe.Pointer, ldc int, a unsafe.Pointer, lda, aImg int, b unsafe.Pointer, boffs *int, bImg, nq, nimg int)
 
 // fMatrix is a row-major float32 operand, possibly transposed.
 type fMatrix struct {

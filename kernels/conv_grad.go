@@ -1,0 +1,328 @@
+package kernels
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// Tile of the weight-gradient kernel (wgrad512, written by gen_asm.go):
+// wgradRows output channels by wgradCols kernel taps (input channel, r, s).
+const wgradRows, wgradCols = 4, 6
+
+// Conv2DWeightGrad computes the gradient of Conv2D's weights over a whole
+// batch: dw[k, c, r, s] = Σ_n Σ_(i,j) dy[n, k, i, j] · x[n, g·C/G+c, i·sh−pt+r·dh, j·sw−pl+s·dw]
+// (zero outside the image), where g is k's group. dw has Conv2D's weight
+// layout and is overwritten.
+func Conv2DWeightGrad(p ConvParams, x, dy, dw []float32) {
+	checkConvGrad("Conv2DWeightGrad", p, x, dy, dw)
+	if sb, ok := backend.(*simdBackend); ok && sb.f.wgrad != nil {
+		weightGradSIMD(sb.f.wgrad, p, x, dy, dw)
+		return
+	}
+	weightGradIm2col(p, x, dy, dw)
+}
+
+// Conv2DInputGrad computes the gradient of Conv2D's input: the transposed
+// convolution of dy with w. dx (N×C×H×W) is overwritten.
+func Conv2DInputGrad(p ConvParams, dy, w, dx []float32) {
+	checkConvGrad("Conv2DInputGrad", p, dx, dy, w)
+	if q, ok := transposedConv(p); ok {
+		// Stride 1: a forward convolution of dy with the flipped weights.
+		fw := f32Pool.get(len(w))
+		defer f32Pool.put(fw)
+		flipWeights(p, w, *fw)
+		Conv2D(q, dy, *fw, nil, dx)
+		return
+	}
+	// Otherwise one GEMM per group over the batch, Wᵀ·dY, scattered back
+	// onto the image by col2im.
+	hw := p.OutH() * p.OutW()
+	cg, kg := p.C/p.Groups, p.K/p.Groups
+	kdim := cg * p.R * p.S
+	cols := p.N * hw
+	dcol := f32Pool.get(kdim * cols)
+	defer f32Pool.put(dcol)
+	dyg := f32Pool.get(kg * cols)
+	defer f32Pool.put(dyg)
+	clear(dx[:p.N*p.C*p.H*p.W])
+	for g := 0; g < p.Groups; g++ {
+		groupColumns(p, dy, g, *dyg)
+		Sgemm(true, false, kdim, cols, kg, 1, w[g*kg*kdim:(g+1)*kg*kdim], kdim, *dyg, cols, 0, *dcol, cols)
+		Parallel(p.N, 1, func(lo, hi int) {
+			for n := lo; n < hi; n++ {
+				col2imFrom(p, (*dcol)[n*hw:], cols, cg, dx[(n*p.C+g*cg)*p.H*p.W:])
+			}
+		})
+	}
+}
+
+// checkConvGrad panics unless p is valid and the operands are long enough:
+// x is the input (or its gradient), dy the output gradient and w the weights
+// (or their gradient).
+func checkConvGrad(name string, p ConvParams, x, dy, w []float32) {
+	if err := p.Validate(); err != nil {
+		panic("kernels: " + name + ": " + err.Error())
+	}
+	if len(x) < p.N*p.C*p.H*p.W || len(w) < p.K*(p.C/p.Groups)*p.R*p.S || len(dy) < p.N*p.K*p.OutH()*p.OutW() {
+		panic(fmt.Sprintf("kernels: %s %+v: operand too short (x %d, w %d, dy %d values)", name, p, len(x), len(w), len(dy)))
+	}
+}
+
+// weightGradSIMD computes the weight gradient with wgrad512 and no column
+// matrix. Each image's input is rewritten into the convolution plan's
+// padded, phase-split form T (as the forward pass does), where every tap
+// (c, r, s) reads a contiguous run T[offs[c,r,s] + q] over the "wide"
+// output pixels q; each row of dY is widened to the same pixel numbering
+// (zeros in the padding columns). dW[k, tap] is then a dot product of two
+// contiguous runs summed over images, which the kernel computes for 4×6
+// tiles with the reduction along the vector lanes. The batch is split
+// between the threads, each summing its images into a private dW; images
+// go through in chunks whose T and dY fit in L2.
+func weightGradSIMD(kern wgradKernel, p ConvParams, x, dy, dw []float32) {
+	c := planFor(p)
+	kgR, kdR := roundUp(c.kg, wgradRows), roundUp(c.kdim, wgradCols)
+	wideR := roundUp(c.wide, 16)
+	// The kernel reads wideR values from every tap offset: keep them in
+	// the buffer (values past the wide output meet zeros in dY).
+	tStride := roundUp(max(c.tlen, c.maxOff+wideR), 16)
+	aStride := kgR * wideR
+	offs := intPool.get(kdR)
+	defer intPool.put(offs)
+	for j := range *offs {
+		(*offs)[j] = c.offs[0] // padding taps: computed and dropped
+		if j < c.kdim {
+			(*offs)[j] = c.offs[j]
+		}
+	}
+	chunk := max(1, (384<<10)/(4*(tStride+aStride)))
+	parts := min(threads, p.N)
+	tile := kgR * kdR
+	partial := f32Pool.get(parts * tile)
+	defer f32Pool.put(partial)
+	for g := 0; g < p.Groups; g++ {
+		clear(*partial)
+		parallelN(parts, parts, 1, func(lo, hi int) {
+			for w := lo; w < hi; w++ {
+				n0, n1 := w*p.N/parts, (w+1)*p.N/parts
+				nb := min(chunk, n1-n0)
+				tb, ab := f32Pool.get(nb*tStride), f32Pool.get(nb*aStride)
+				// Phase planes the kernel taps never use are not written by
+				// transformInput but may be read past a run's end: zero.
+				clear(*tb)
+				acc := (*partial)[w*tile : (w+1)*tile]
+				for b0 := n0; b0 < n1; b0 += nb {
+					cnt := min(nb, n1-b0)
+					for i := 0; i < cnt; i++ {
+						n := b0 + i
+						transformInput(c, x[(n*p.C+g*c.cg)*p.H*p.W:], (*tb)[i*tStride:(i+1)*tStride], 0, false)
+						widenRows(c, dy[(n*p.K+g*c.kg)*c.oh*c.ow:], (*ab)[i*aStride:(i+1)*aStride], kgR, wideR)
+					}
+					for m0 := 0; m0 < kgR; m0 += wgradRows {
+						for j0 := 0; j0 < kdR; j0 += wgradCols {
+							kern(unsafe.Pointer(&acc[m0*kdR+j0]), kdR, unsafe.Pointer(&(*ab)[m0*wideR]), wideR, aStride,
+								unsafe.Pointer(&(*tb)[0]), &(*offs)[j0], tStride, wideR, cnt)
+						}
+					}
+				}
+				f32Pool.put(tb)
+				f32Pool.put(ab)
+			}
+		})
+		for k := 0; k < c.kg; k++ {
+			row := dw[(g*c.kg+k)*c.kdim : (g*c.kg+k+1)*c.kdim]
+			for j := range row {
+				var s float32
+				for w := 0; w < parts; w++ {
+					s += (*partial)[w*tile+k*kdR+j]
+				}
+				row[j] = s
+			}
+		}
+	}
+}
+
+// widenRows writes rows (≥ kg) rows of ld values: row k < kg holds output
+// channel k of dy (kg planes of OutH×OutW) laid out with the plan's wide
+// row length, zero in the padding columns and past the wide output; rows
+// from kg on are zero.
+func widenRows(c *convPlan, dy, a []float32, rows, ld int) {
+	ohw := c.oh * c.ow
+	for k := 0; k < rows; k++ {
+		dst := a[k*ld : (k+1)*ld]
+		if k >= c.kg {
+			clear(dst)
+			continue
+		}
+		src := dy[k*ohw : (k+1)*ohw]
+		if c.exact {
+			copy(dst, src)
+			clear(dst[ohw:])
+			continue
+		}
+		for i := 0; i < c.oh; i++ {
+			row := dst[i*c.wq : (i+1)*c.wq]
+			copy(row, src[i*c.ow:(i+1)*c.ow])
+			clear(row[c.ow:])
+		}
+		clear(dst[c.wide:])
+	}
+}
+
+// weightGradIm2col is the portable weight gradient: dW = dY·colᵀ per group,
+// one GEMM with the column matrices of all images side by side.
+func weightGradIm2col(p ConvParams, x, dy, dw []float32) {
+	hw := p.OutH() * p.OutW()
+	cg, kg := p.C/p.Groups, p.K/p.Groups
+	kdim := cg * p.R * p.S
+	cols := p.N * hw
+	col := f32Pool.get(kdim * cols)
+	defer f32Pool.put(col)
+	dyg := f32Pool.get(kg * cols)
+	defer f32Pool.put(dyg)
+	for g := 0; g < p.Groups; g++ {
+		Parallel(p.N, 1, func(lo, hi int) {
+			for n := lo; n < hi; n++ {
+				im2colInto(p, x[(n*p.C+g*cg)*p.H*p.W:], cg, (*col)[n*hw:], cols)
+			}
+		})
+		groupColumns(p, dy, g, *dyg)
+		Sgemm(false, true, kg, kdim, cols, 1, *dyg, cols, *col, cols, 0, dw[g*kg*kdim:], kdim)
+	}
+}
+
+// groupColumns gathers group g of dY (N×K×HW) as a kg × N·HW matrix.
+func groupColumns(p ConvParams, dy []float32, g int, dyg []float32) {
+	hw := p.OutH() * p.OutW()
+	kg, cols := p.K/p.Groups, p.N*hw
+	Parallel(p.N, 1, func(lo, hi int) {
+		for n := lo; n < hi; n++ {
+			for k := 0; k < kg; k++ {
+				copy(dyg[k*cols+n*hw:k*cols+(n+1)*hw], dy[(n*p.K+g*kg+k)*hw:])
+			}
+		}
+	})
+}
+
+// transposedConv returns the convolution of dY that computes dX for a
+// stride-1, undilated convolution: flipped, channel-swapped weights and
+// padding R−1−padTop (and what makes the output H×W) on each side.
+func transposedConv(p ConvParams) (ConvParams, bool) {
+	if p.StrideH != 1 || p.StrideW != 1 || p.DilH != 1 || p.DilW != 1 {
+		return p, false
+	}
+	oh, ow := p.OutH(), p.OutW()
+	q := ConvParams{N: p.N, C: p.K, H: oh, W: ow, K: p.C, R: p.R, S: p.S, Groups: p.Groups,
+		StrideH: 1, StrideW: 1, DilH: 1, DilW: 1,
+		PadT: p.R - 1 - p.PadT, PadL: p.S - 1 - p.PadL}
+	q.PadB = p.H - oh - q.PadT + p.R - 1
+	q.PadR = p.W - ow - q.PadL + p.S - 1
+	if q.PadT < 0 || q.PadL < 0 || q.PadB < 0 || q.PadR < 0 {
+		return p, false
+	}
+	return q, true
+}
+
+// flipWeights sets out[g·cg+c, k, r, s] = w[g·kg+k, c, R−1−r, S−1−s]: the
+// weights of the transposed convolution, (C, K/G, R, S) per group.
+func flipWeights(p ConvParams, w, out []float32) {
+	cg, kg, rs := p.C/p.Groups, p.K/p.Groups, p.R*p.S
+	for g := 0; g < p.Groups; g++ {
+		for k := 0; k < kg; k++ {
+			for c := 0; c < cg; c++ {
+				src := w[((g*kg+k)*cg+c)*rs:][:rs]
+				dst := out[((g*cg+c)*kg+k)*rs:][:rs]
+				for i, v := range src {
+					dst[rs-1-i] = v
+				}
+			}
+		}
+	}
+}
+
+// im2colInto unrolls cg channels of one image into a (cg·R·S) × (OutH·OutW)
+// block of a matrix whose rows are ld elements apart; padding reads as zero.
+func im2colInto(p ConvParams, x []float32, cg int, col []float32, ld int) {
+	oh, ow := p.OutH(), p.OutW()
+	for c := 0; c < cg; c++ {
+		xc := x[c*p.H*p.W : (c+1)*p.H*p.W]
+		for r := 0; r < p.R; r++ {
+			for s := 0; s < p.S; s++ {
+				row := col[((c*p.R+r)*p.S+s)*ld:][:oh*ow]
+				off := s*p.DilW - p.PadL
+				jlo, jhi := validRange(p.W, p.StrideW, off, ow)
+				for i := 0; i < oh; i++ {
+					dst := row[i*ow : (i+1)*ow]
+					ih := i*p.StrideH - p.PadT + r*p.DilH
+					if ih < 0 || ih >= p.H {
+						clear(dst)
+						continue
+					}
+					clear(dst[:jlo])
+					clear(dst[jhi:])
+					src := xc[ih*p.W : (ih+1)*p.W]
+					if p.StrideW == 1 {
+						copy(dst[jlo:jhi], src[jlo+off:jhi+off])
+						continue
+					}
+					iw := jlo*p.StrideW + off
+					for j := jlo; j < jhi; j++ {
+						dst[j] = src[iw]
+						iw += p.StrideW
+					}
+				}
+			}
+		}
+	}
+}
+
+// col2imFrom adds a (cg·R·S) × (OutH·OutW) column block (rows ld apart)
+// back onto cg image channels: the adjoint of im2colInto.
+func col2imFrom(p ConvParams, col []float32, ld, cg int, dx []float32) {
+	oh, ow := p.OutH(), p.OutW()
+	for c := 0; c < cg; c++ {
+		img := dx[c*p.H*p.W : (c+1)*p.H*p.W]
+		for r := 0; r < p.R; r++ {
+			for s := 0; s < p.S; s++ {
+				row := col[((c*p.R+r)*p.S+s)*ld:][:oh*ow]
+				off := s*p.DilW - p.PadL
+				jlo, jhi := validRange(p.W, p.StrideW, off, ow)
+				for i := 0; i < oh; i++ {
+					ih := i*p.StrideH - p.PadT + r*p.DilH
+					if ih < 0 || ih >= p.H {
+						continue
+					}
+					dst, src := img[ih*p.W:(ih+1)*p.W], row[i*ow:(i+1)*ow]
+					if p.StrideW == 1 {
+						addTo(dst[jlo+off:jhi+off], src[jlo:jhi])
+						continue
+					}
+					iw := jlo*p.StrideW + off
+					for j := jlo; j < jhi; j++ {
+						dst[iw] += src[j]
+						iw += p.StrideW
+					}
+				}
+			}
+		}
+	}
+}
+
+// validRange returns the output columns [lo, hi) whose input column
+// j·stride + offset lies inside [0, w).
+func validRange(w, stride, offset, ow int) (lo, hi int) {
+	if offset < 0 {
+		lo = (-offset + stride - 1) / stride
+	}
+	if last := w - 1 - offset; last >= 0 {
+		hi = min(ow, last/stride+1)
+	}
+	return lo, max(lo, hi)
+}
+
+// addTo computes dst += src elementwise (equal lengths).
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for j := range dst {
+		dst[j] += src[j]
+	}
+}
