@@ -25,11 +25,17 @@ func broadcastAll(shape []int, ts ...*tensor.Tensor) [][]float32 {
 // Backward implements autodiff.Differentiable for Add, Sub, Mul, Div, Min
 // and Max; gradients of broadcast inputs are summed back to their shapes.
 // Min/Max route the gradient to the first input holding the extreme value.
+// Add (and Sub's first input) pass the output gradient itself on when no
+// broadcasting is involved: gradients may alias (the tape sums them into
+// new buffers).
 func (k arithKernel) Backward(_ *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if err := float32Only(in, 0, 1); err != nil {
 		return nil, err
 	}
 	shape := out[0].Shape()
+	if k.op == opAdd && len(in) == 2 {
+		return []*tensor.Tensor{tensor.SumTo(dOut[0], in[0].Shape()), tensor.SumTo(dOut[0], in[1].Shape())}, nil
+	}
 	dy := dOut[0].Float32()
 	grads := make([][]float32, len(in))
 	for i := range grads {
@@ -127,7 +133,7 @@ func (equalKernel) Backward(_ *graph.Ctx, in, _, _ []*tensor.Tensor) ([]*tensor.
 
 // Backward implements autodiff.Differentiable for the elementwise unary
 // ops, from their derivative in terms of input and output.
-func (k unaryKernel) Backward(_ *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*tensor.Tensor, error) {
+func (k unaryKernel) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*tensor.Tensor, error) {
 	if k.df == nil {
 		return nil, fmt.Errorf("%s has no derivative", k.name)
 	}
@@ -135,16 +141,10 @@ func (k unaryKernel) Backward(_ *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 		return nil, err
 	}
 	x, y, dy := in[0].Float32(), out[0].Float32(), dOut[0].Float32()
-	dx := tensor.Zeros(tensor.Float32, in[0].Shape()...)
+	dx := ctx.Alloc(tensor.Float32, in[0].Shape()...)
 	d := dx.Float32()
-	if k.name == "Relu" { // the hot one in CNN training: no call per element
-		kernels.Parallel(len(dy), parallelGrain, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				if x[i] > 0 {
-					d[i] = dy[i]
-				}
-			}
-		})
+	if k.name == "Relu" { // the hot one in CNN training
+		kernels.ReluGradF32(d, dy, x)
 		return []*tensor.Tensor{dx}, nil
 	}
 	if k.d32 != nil {

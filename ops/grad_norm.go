@@ -18,49 +18,41 @@ func (k batchNorm) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 	batchStats := k.training || (ctx != nil && ctx.Training)
 	mean, variance := in[3].Float32(), in[4].Float32()
 	if batchStats {
-		mean, variance = channelStats(x.Float32(), n, c, hw)
+		if i := k.savedAt(); i < len(out) && out[i] != nil && out[i].Len() == 2*c {
+			mean, variance = out[i].Float32()[:c], out[i].Float32()[c:]
+		} else {
+			mean, variance = make([]float32, c), make([]float32, c)
+			kernels.BatchNormStats(x.Float32(), n, c, hw, mean, variance)
+		}
 	}
 	gamma := in[1].Float32()
 	xs, dy := x.Float32(), dOut[0].Float32()
-	dx := tensor.Zeros(tensor.Float32, x.Shape()...)
+	sumDy, sumDyX := make([]float64, c), make([]float64, c) // Σdy and Σdy·(x−μ)
+	kernels.BatchNormGradSums(dy, xs, n, c, hw, mean, sumDy, sumDyX)
 	dgamma, dbeta := tensor.Zeros(tensor.Float32, c), tensor.Zeros(tensor.Float32, c)
 	dmean, dvar := tensor.Zeros(tensor.Float32, c), tensor.Zeros(tensor.Float32, c)
+	a, bx, c0 := make([]float32, c), make([]float32, c), make([]float32, c)
 	count := float64(n * hw)
-	kernels.Parallel(c, 1, func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			mu := float64(mean[ch])
-			istd := 1 / math.Sqrt(float64(variance[ch])+float64(k.eps))
-			var sumDy, sumDyX float64 // Σdy and Σdy·(x−μ)
-			for b := 0; b < n; b++ {
-				base := (b*c + ch) * hw
-				for j, g := range dy[base : base+hw] {
-					sumDy += float64(g)
-					sumDyX += float64(g) * (float64(xs[base+j]) - mu)
-				}
-			}
-			sumDyXhat := sumDyX * istd
-			dgamma.Float32()[ch], dbeta.Float32()[ch] = float32(sumDyXhat), float32(sumDy)
-			g := float64(gamma[ch]) * istd
-			if !batchStats {
-				dmean.Float32()[ch] = float32(-g * sumDy)
-				dvar.Float32()[ch] = float32(-0.5 * float64(gamma[ch]) * sumDyXhat * istd * istd)
-			}
-			// dx = g·(dy − mean(dy) − x̂·mean(dy·x̂)) = a·dy + b·x + c0
-			a, bx, c0 := float32(g), float32(0), float32(0)
-			if batchStats {
-				bxf := -g * sumDyXhat * istd / count
-				bx = float32(bxf)
-				c0 = float32(-g*sumDy/count - bxf*mu)
-			}
-			for b := 0; b < n; b++ {
-				base := (b*c + ch) * hw
-				d, xr := dx.Float32()[base:base+hw], xs[base:base+hw]
-				for j, gj := range dy[base : base+hw] {
-					d[j] = a*gj + bx*xr[j] + c0
-				}
-			}
+	for ch := range c {
+		mu := float64(mean[ch])
+		istd := 1 / math.Sqrt(float64(variance[ch])+float64(k.eps))
+		sumDyXhat := sumDyX[ch] * istd
+		dgamma.Float32()[ch], dbeta.Float32()[ch] = float32(sumDyXhat), float32(sumDy[ch])
+		g := float64(gamma[ch]) * istd
+		if !batchStats {
+			dmean.Float32()[ch] = float32(-g * sumDy[ch])
+			dvar.Float32()[ch] = float32(-0.5 * float64(gamma[ch]) * sumDyXhat * istd * istd)
 		}
-	})
+		// dx = g·(dy − mean(dy) − x̂·mean(dy·x̂)) = a·dy + b·x + c0
+		a[ch] = float32(g)
+		if batchStats {
+			bxf := -g * sumDyXhat * istd / count
+			bx[ch] = float32(bxf)
+			c0[ch] = float32(-g*sumDy[ch]/count - bxf*mu)
+		}
+	}
+	dx := ctx.Alloc(tensor.Float32, x.Shape()...)
+	kernels.BatchNormGradInput(dx.Float32(), dy, xs, n, c, hw, a, bx, c0)
 	if batchStats {
 		return []*tensor.Tensor{dx, dgamma, dbeta}, nil
 	}

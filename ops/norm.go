@@ -17,10 +17,11 @@ func init() {
 type batchNorm struct {
 	eps, momentum float32
 	training      bool
+	nout          int // outputs the node declares
 }
 
 func buildBatchNorm(n *graph.Node, a *graph.Attrs, opset int) (graph.Kernel, error) {
-	k := batchNorm{eps: a.Float("epsilon", 1e-5), momentum: a.Float("momentum", 0.9)}
+	k := batchNorm{eps: a.Float("epsilon", 1e-5), momentum: a.Float("momentum", 0.9), nout: len(n.Outputs)}
 	k.training = a.Int("training_mode", 0) != 0
 	if a.Has("spatial") && a.Int("spatial", 1) != 1 {
 		a.Fail("spatial", "only spatial=1 (per-channel statistics) is supported")
@@ -30,6 +31,16 @@ func buildBatchNorm(n *graph.Node, a *graph.Attrs, opset int) (graph.Kernel, err
 		k.training = true
 	}
 	return k, nil
+}
+
+// savedAt is where Run puts the batch mean and variance it used, after
+// the node's outputs, for Backward (graph executors ignore results past a
+// node's outputs; the autodiff tape hands them back to Backward).
+func (k batchNorm) savedAt() int {
+	if k.training {
+		return max(3, k.nout)
+	}
+	return max(1, k.nout)
 }
 
 func (k batchNorm) InferShapes(in []graph.ValueInfo, _ []*tensor.Tensor) ([]graph.ValueInfo, error) {
@@ -59,39 +70,43 @@ func (k batchNorm) Run(ctx *graph.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, e
 	}
 	n, hw := x.Dim(0), tensor.NumElems(x.Shape()[2:])
 	mean, variance := in[3].Float32(), in[4].Float32()
-	var runMean, runVar *tensor.Tensor
-	switch {
-	case k.training: // ONNX training mode: new statistics are outputs
-		bm, bv := channelStats(x.Float32(), n, c, hw)
-		runMean, runVar = tensor.Zeros(tensor.Float32, c), tensor.Zeros(tensor.Float32, c)
-		for i := range c {
-			runMean.Float32()[i] = mean[i]*k.momentum + bm[i]*(1-k.momentum)
-			runVar.Float32()[i] = variance[i]*k.momentum + bv[i]*(1-k.momentum)
+	var outs []*tensor.Tensor
+	var batch *tensor.Tensor // batch mean and variance, c each
+	if k.training || (ctx != nil && ctx.Training) {
+		batch = tensor.Zeros(tensor.Float32, 2, c)
+		bm, bv := batch.Float32()[:c], batch.Float32()[c:]
+		kernels.BatchNormStats(x.Float32(), n, c, hw, bm, bv)
+		if k.training { // ONNX training mode: new statistics are outputs
+			runMean, runVar := tensor.Zeros(tensor.Float32, c), tensor.Zeros(tensor.Float32, c)
+			for i := range c {
+				runMean.Float32()[i] = mean[i]*k.momentum + bm[i]*(1-k.momentum)
+				runVar.Float32()[i] = variance[i]*k.momentum + bv[i]*(1-k.momentum)
+			}
+			outs = []*tensor.Tensor{nil, runMean, runVar}
+		} else { // training in t2c: update in place like PyTorch
+			k.updateRunning(in[3].Float32(), in[4].Float32(), bm, bv, n*hw)
 		}
-		mean, variance = bm, bv
-	case ctx != nil && ctx.Training: // training in t2c: update in place like PyTorch
-		bm, bv := channelStats(x.Float32(), n, c, hw)
-		k.updateRunning(in[3].Float32(), in[4].Float32(), bm, bv, n*hw)
 		mean, variance = bm, bv
 	}
 	y := ctx.Alloc(tensor.Float32, x.Shape()...)
 	scale, bias := in[1].Float32(), in[2].Float32()
-	xs, ys := x.Float32(), y.Float32()
-	kernels.Parallel(n*c, 1, func(lo, hi int) {
-		for nc := lo; nc < hi; nc++ {
-			ch := nc % c
-			m := scale[ch] / float32(math.Sqrt(float64(variance[ch]+k.eps)))
-			b := bias[ch] - mean[ch]*m
-			src, dst := xs[nc*hw:(nc+1)*hw], ys[nc*hw:(nc+1)*hw]
-			for j, v := range src {
-				dst[j] = v*m + b
-			}
-		}
-	})
-	if k.training {
-		return []*tensor.Tensor{y, runMean, runVar}, nil
+	m, b := make([]float32, c), make([]float32, c)
+	for ch := range c {
+		m[ch] = scale[ch] / float32(math.Sqrt(float64(variance[ch]+k.eps)))
+		b[ch] = bias[ch] - mean[ch]*m[ch]
 	}
-	return []*tensor.Tensor{y}, nil
+	kernels.BatchNormAffine(y.Float32(), x.Float32(), n, c, hw, m, b)
+	if outs == nil {
+		outs = []*tensor.Tensor{y}
+	}
+	outs[0] = y
+	if batch != nil {
+		for len(outs) < k.savedAt() {
+			outs = append(outs, nil)
+		}
+		outs = append(outs, batch)
+	}
+	return outs, nil
 }
 
 // updateRunning folds batch statistics into the running ones with
@@ -104,32 +119,6 @@ func (k batchNorm) updateRunning(runMean, runVar, mean, variance []float32, coun
 		runMean[i] = (1-m)*runMean[i] + m*mean[i]
 		runVar[i] = (1-m)*runVar[i] + m*variance[i]*unbias
 	}
-}
-
-// channelStats returns per-channel mean and population variance of NCHW
-// data, accumulated in float64 (two passes, for accuracy).
-func channelStats(x []float32, n, c, hw int) (mean, variance []float32) {
-	mean, variance = make([]float32, c), make([]float32, c)
-	count := float64(n * hw)
-	kernels.Parallel(c, 1, func(lo, hi int) {
-		for ch := lo; ch < hi; ch++ {
-			var s, sq float64
-			for i := 0; i < n; i++ {
-				for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					s += float64(v)
-				}
-			}
-			mu := s / count
-			for i := 0; i < n; i++ {
-				for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
-					d := float64(v) - mu
-					sq += d * d
-				}
-			}
-			mean[ch], variance[ch] = float32(mu), float32(sq/count)
-		}
-	})
-	return mean, variance
 }
 
 type layerNorm struct {

@@ -1,0 +1,38 @@
+//go:build amd64
+
+package kernels
+
+// Assembly loops of train_amd64.s (AVX2+FMA; callers check trainSIMD).
+
+// reluGradF32 sets dx[i] = dy[i] where x[i] > 0, else 0, for the largest
+// multiple of 8 ≤ len(dx), which it returns; len(dy), len(x) ≥ len(dx).
+//
+//go:noescape
+func reluGradF32(dx, dy, x []float32) int
+
+// sumF32 returns Σ x[i].
+//
+//go:noescape
+func sumF32(x []float32) float32
+
+// sumSqDevF32 returns Σ (x[i]−m)².
+//
+//go:noescape
+func sumSqDevF32(x []float32, m float32) float32
+
+// sumDevDotF32 returns Σ dy[i] and Σ dy[i]·(x[i]−m) over len(dy).
+//
+//go:noescape
+func sumDevDotF32(dy, x []float32, m float32) (s, d float32)
+
+// affineF32 sets y[i] = a·x[i] + b for the largest multiple of 8 ≤ len(y),
+// which it returns.
+//
+//go:noescape
+func affineF32(y, x []float32, a, b float32) int
+
+// affine2F32 sets y[i] = a·u[i] + b·v[i] + c for the largest multiple of
+// 8 ≤ len(y), which it returns.
+//
+//go:noescape
+func affine2F32(y, u, v []float32, a, b, c float32) int

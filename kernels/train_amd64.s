@@ -1,0 +1,303 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// Elementwise loops of training (ReLU and batch-norm passes); AVX2+FMA.
+// Loops that write return the prefix they did (whole blocks of 8); the Go
+// wrappers in train.go finish the tails. Reductions do everything.
+
+// func reluGradF32(dx, dy, x []float32) int
+// dx[i] = dy[i] where x[i] > 0, else 0, for the largest multiple of 8 ≤ len(dx).
+TEXT ·reluGradF32(SB), NOSPLIT, $0-80
+	MOVQ dx_base+0(FP), DI
+	MOVQ dx_len+8(FP), CX
+	MOVQ dy_base+24(FP), SI
+	MOVQ x_base+48(FP), BX
+	ANDQ $-8, CX
+	MOVQ CX, ret+72(FP)
+	VXORPS Y15, Y15, Y15
+	XORQ DX, DX
+rg32:
+	LEAQ 32(DX), AX
+	CMPQ AX, CX
+	JGT  rg8
+	VCMPPS $0x01, (BX)(DX*4), Y15, Y0 // 0 < x (false for NaN)
+	VCMPPS $0x01, 32(BX)(DX*4), Y15, Y1
+	VCMPPS $0x01, 64(BX)(DX*4), Y15, Y2
+	VCMPPS $0x01, 96(BX)(DX*4), Y15, Y3
+	VANDPS (SI)(DX*4), Y0, Y0
+	VANDPS 32(SI)(DX*4), Y1, Y1
+	VANDPS 64(SI)(DX*4), Y2, Y2
+	VANDPS 96(SI)(DX*4), Y3, Y3
+	VMOVUPS Y0, (DI)(DX*4)
+	VMOVUPS Y1, 32(DI)(DX*4)
+	VMOVUPS Y2, 64(DI)(DX*4)
+	VMOVUPS Y3, 96(DI)(DX*4)
+	MOVQ AX, DX
+	JMP  rg32
+rg8:
+	CMPQ DX, CX
+	JGE  rgdone
+	VCMPPS $0x01, (BX)(DX*4), Y15, Y0
+	VANDPS (SI)(DX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(DX*4)
+	ADDQ $8, DX
+	JMP  rg8
+rgdone:
+	VZEROUPPER
+	RET
+
+// func sumF32(x []float32) float32
+// Σ x[i], in four 8-lane accumulators.
+TEXT ·sumF32(SB), NOSPLIT, $0-28
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ DX, DX
+su32:
+	LEAQ 32(DX), AX
+	CMPQ AX, CX
+	JGT  su8
+	VADDPS (SI)(DX*4), Y0, Y0
+	VADDPS 32(SI)(DX*4), Y1, Y1
+	VADDPS 64(SI)(DX*4), Y2, Y2
+	VADDPS 96(SI)(DX*4), Y3, Y3
+	MOVQ AX, DX
+	JMP  su32
+su8:
+	LEAQ 8(DX), AX
+	CMPQ AX, CX
+	JGT  sured
+	VADDPS (SI)(DX*4), Y0, Y0
+	MOVQ AX, DX
+	JMP  su8
+sured:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+su1:
+	CMPQ DX, CX
+	JGE  sudone
+	VADDSS (SI)(DX*4), X0, X0
+	INCQ DX
+	JMP  su1
+sudone:
+	VMOVSS X0, ret+24(FP)
+	VZEROUPPER
+	RET
+
+// func sumSqDevF32(x []float32, m float32) float32
+// Σ (x[i]−m)² (computed as (m−x[i])²).
+TEXT ·sumSqDevF32(SB), NOSPLIT, $0-36
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	VBROADCASTSS m+24(FP), Y15
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ DX, DX
+sq32:
+	LEAQ 32(DX), AX
+	CMPQ AX, CX
+	JGT  sq8
+	VSUBPS (SI)(DX*4), Y15, Y4
+	VSUBPS 32(SI)(DX*4), Y15, Y5
+	VSUBPS 64(SI)(DX*4), Y15, Y6
+	VSUBPS 96(SI)(DX*4), Y15, Y7
+	VFMADD231PS Y4, Y4, Y0
+	VFMADD231PS Y5, Y5, Y1
+	VFMADD231PS Y6, Y6, Y2
+	VFMADD231PS Y7, Y7, Y3
+	MOVQ AX, DX
+	JMP  sq32
+sq8:
+	LEAQ 8(DX), AX
+	CMPQ AX, CX
+	JGT  sqred
+	VSUBPS (SI)(DX*4), Y15, Y4
+	VFMADD231PS Y4, Y4, Y0
+	MOVQ AX, DX
+	JMP  sq8
+sqred:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+sq1:
+	CMPQ DX, CX
+	JGE  sqdone
+	VMOVSS (SI)(DX*4), X4
+	VSUBSS X15, X4, X4
+	VFMADD231SS X4, X4, X0
+	INCQ DX
+	JMP  sq1
+sqdone:
+	VMOVSS X0, ret+32(FP)
+	VZEROUPPER
+	RET
+
+// func sumDevDotF32(dy, x []float32, m float32) (s, d float32)
+// s = Σ dy[i], d = Σ dy[i]·(x[i]−m) over len(dy) (len(x) ≥ len(dy)).
+TEXT ·sumDevDotF32(SB), NOSPLIT, $0-64
+	MOVQ dy_base+0(FP), SI
+	MOVQ dy_len+8(FP), CX
+	MOVQ x_base+24(FP), BX
+	VBROADCASTSS m+48(FP), Y15
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	XORQ DX, DX
+dd16:
+	LEAQ 16(DX), AX
+	CMPQ AX, CX
+	JGT  dd8
+	VMOVUPS (SI)(DX*4), Y4
+	VMOVUPS 32(SI)(DX*4), Y5
+	VMOVUPS (BX)(DX*4), Y6
+	VMOVUPS 32(BX)(DX*4), Y7
+	VSUBPS Y15, Y6, Y6
+	VSUBPS Y15, Y7, Y7
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VFMADD231PS Y6, Y4, Y2
+	VFMADD231PS Y7, Y5, Y3
+	MOVQ AX, DX
+	JMP  dd16
+dd8:
+	LEAQ 8(DX), AX
+	CMPQ AX, CX
+	JGT  ddred
+	VMOVUPS (SI)(DX*4), Y4
+	VMOVUPS (BX)(DX*4), Y6
+	VSUBPS Y15, Y6, Y6
+	VADDPS Y4, Y0, Y0
+	VFMADD231PS Y6, Y4, Y2
+	MOVQ AX, DX
+	JMP  dd8
+ddred:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VEXTRACTF128 $1, Y0, X1
+	VADDPS X1, X0, X0
+	VHADDPS X0, X0, X0
+	VHADDPS X0, X0, X0
+	VEXTRACTF128 $1, Y2, X3
+	VADDPS X3, X2, X2
+	VHADDPS X2, X2, X2
+	VHADDPS X2, X2, X2
+dd1:
+	CMPQ DX, CX
+	JGE  dddone
+	VMOVSS (SI)(DX*4), X4
+	VMOVSS (BX)(DX*4), X6
+	VSUBSS X15, X6, X6
+	VADDSS X4, X0, X0
+	VFMADD231SS X6, X4, X2
+	INCQ DX
+	JMP  dd1
+dddone:
+	VMOVSS X0, s+56(FP)
+	VMOVSS X2, d+60(FP)
+	VZEROUPPER
+	RET
+
+// func affineF32(y, x []float32, a, b float32) int
+// y[i] = a·x[i] + b for the largest multiple of 8 ≤ len(y).
+TEXT ·affineF32(SB), NOSPLIT, $0-64
+	MOVQ y_base+0(FP), DI
+	MOVQ y_len+8(FP), CX
+	MOVQ x_base+24(FP), SI
+	VBROADCASTSS a+48(FP), Y14
+	VBROADCASTSS b+52(FP), Y15
+	ANDQ $-8, CX
+	MOVQ CX, ret+56(FP)
+	XORQ DX, DX
+af32:
+	LEAQ 32(DX), AX
+	CMPQ AX, CX
+	JGT  af8
+	VMOVUPS Y15, Y0
+	VMOVUPS Y15, Y1
+	VMOVUPS Y15, Y2
+	VMOVUPS Y15, Y3
+	VFMADD231PS (SI)(DX*4), Y14, Y0
+	VFMADD231PS 32(SI)(DX*4), Y14, Y1
+	VFMADD231PS 64(SI)(DX*4), Y14, Y2
+	VFMADD231PS 96(SI)(DX*4), Y14, Y3
+	VMOVUPS Y0, (DI)(DX*4)
+	VMOVUPS Y1, 32(DI)(DX*4)
+	VMOVUPS Y2, 64(DI)(DX*4)
+	VMOVUPS Y3, 96(DI)(DX*4)
+	MOVQ AX, DX
+	JMP  af32
+af8:
+	CMPQ DX, CX
+	JGE  afdone
+	VMOVUPS Y15, Y0
+	VFMADD231PS (SI)(DX*4), Y14, Y0
+	VMOVUPS Y0, (DI)(DX*4)
+	ADDQ $8, DX
+	JMP  af8
+afdone:
+	VZEROUPPER
+	RET
+
+// func affine2F32(y, u, v []float32, a, b, c float32) int
+// y[i] = a·u[i] + b·v[i] + c for the largest multiple of 8 ≤ len(y).
+TEXT ·affine2F32(SB), NOSPLIT, $0-96
+	MOVQ y_base+0(FP), DI
+	MOVQ y_len+8(FP), CX
+	MOVQ u_base+24(FP), SI
+	MOVQ v_base+48(FP), BX
+	VBROADCASTSS a+72(FP), Y13
+	VBROADCASTSS b+76(FP), Y14
+	VBROADCASTSS c+80(FP), Y15
+	ANDQ $-8, CX
+	MOVQ CX, ret+88(FP)
+	XORQ DX, DX
+a232:
+	LEAQ 32(DX), AX
+	CMPQ AX, CX
+	JGT  a28
+	VMOVUPS Y15, Y0
+	VMOVUPS Y15, Y1
+	VMOVUPS Y15, Y2
+	VMOVUPS Y15, Y3
+	VFMADD231PS (SI)(DX*4), Y13, Y0
+	VFMADD231PS 32(SI)(DX*4), Y13, Y1
+	VFMADD231PS 64(SI)(DX*4), Y13, Y2
+	VFMADD231PS 96(SI)(DX*4), Y13, Y3
+	VFMADD231PS (BX)(DX*4), Y14, Y0
+	VFMADD231PS 32(BX)(DX*4), Y14, Y1
+	VFMADD231PS 64(BX)(DX*4), Y14, Y2
+	VFMADD231PS 96(BX)(DX*4), Y14, Y3
+	VMOVUPS Y0, (DI)(DX*4)
+	VMOVUPS Y1, 32(DI)(DX*4)
+	VMOVUPS Y2, 64(DI)(DX*4)
+	VMOVUPS Y3, 96(DI)(DX*4)
+	MOVQ AX, DX
+	JMP  a232
+a28:
+	CMPQ DX, CX
+	JGE  a2done
+	VMOVUPS Y15, Y0
+	VFMADD231PS (SI)(DX*4), Y13, Y0
+	VFMADD231PS (BX)(DX*4), Y14, Y0
+	VMOVUPS Y0, (DI)(DX*4)
+	ADDQ $8, DX
+	JMP  a28
+a2done:
+	VZEROUPPER
+	RET

@@ -1,0 +1,13 @@
+//go:build !amd64
+
+package kernels
+
+// Off amd64 the assembly loops of train_amd64.s do nothing (trainSIMD is
+// false, so callers use the Go loops of train.go instead).
+
+func reluGradF32(dx, dy, x []float32) int                    { return 0 }
+func sumF32(x []float32) float32                             { return sumGo(x) }
+func sumSqDevF32(x []float32, m float32) float32             { return sumSqDevGo(x, m) }
+func sumDevDotF32(dy, x []float32, m float32) (s, d float32) { return sumDevDotGo(dy, x, m) }
+func affineF32(y, x []float32, a, b float32) int             { return 0 }
+func affine2F32(y, u, v []float32, a, b, c float32) int      { return 0 }

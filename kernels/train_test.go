@@ -1,0 +1,109 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// forEachHelpers runs f with the assembly loops on (where available) and off.
+func forEachHelpers(t *testing.T, f func(t *testing.T)) {
+	for _, on := range []bool{true, false} {
+		if on && !simdHelpers {
+			continue
+		}
+		t.Run(fmt.Sprint("simd=", on), func(t *testing.T) {
+			defer func(v bool) { trainSIMD = v }(trainSIMD)
+			trainSIMD = on
+			f(t)
+		})
+	}
+}
+
+func TestReluGradF32(t *testing.T) {
+	forEachHelpers(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(1, 1))
+		for _, n := range []int{0, 1, 7, 8, 9, 31, 32, 33, 100, 70001} {
+			dy, x := randSlice(r, n), randSlice(r, n)
+			if n > 3 {
+				x[0], x[1], x[2] = 0, float32(math.NaN()), float32(math.Copysign(0, -1))
+			}
+			dx := randSlice(r, n)
+			ReluGradF32(dx, dy, x)
+			for i := range dx {
+				want := float32(0)
+				if x[i] > 0 {
+					want = dy[i]
+				}
+				if dx[i] != want {
+					t.Fatalf("n=%d: dx[%d] = %v, want %v (x %v)", n, i, dx[i], want, x[i])
+				}
+			}
+		}
+	})
+}
+
+func TestBatchNormKernels(t *testing.T) {
+	forEachHelpers(t, func(t *testing.T) {
+		r := rand.New(rand.NewPCG(2, 2))
+		for _, sh := range [][3]int{{1, 1, 1}, {2, 3, 5}, {4, 16, 49}, {3, 2, 2500}, {5, 7, 33}} {
+			n, c, hw := sh[0], sh[1], sh[2]
+			x, dy := randSlice(r, n*c*hw), randSlice(r, n*c*hw)
+			for i := range x {
+				x[i] = 3 + 2*x[i] // an offset, as activations have
+			}
+			mean, variance := make([]float32, c), make([]float32, c)
+			BatchNormStats(x, n, c, hw, mean, variance)
+			scale, shift := randSlice(r, c), randSlice(r, c)
+			y := make([]float32, len(x))
+			BatchNormAffine(y, x, n, c, hw, scale, shift)
+			sdy, sdx := make([]float64, c), make([]float64, c)
+			BatchNormGradSums(dy, x, n, c, hw, mean, sdy, sdx)
+			a, b := randSlice(r, c), randSlice(r, c)
+			dx := make([]float32, len(x))
+			BatchNormGradInput(dx, dy, x, n, c, hw, a, b, shift)
+			for ch := 0; ch < c; ch++ {
+				var s, s2, g, gx float64
+				for i := 0; i < n; i++ {
+					for _, v := range x[(i*c+ch)*hw : (i*c+ch+1)*hw] {
+						s += float64(v)
+					}
+				}
+				mu := s / float64(n*hw)
+				for i := 0; i < n; i++ {
+					base := (i*c + ch) * hw
+					for j := 0; j < hw; j++ {
+						d := float64(x[base+j]) - mu
+						s2 += d * d
+						g += float64(dy[base+j])
+						gx += float64(dy[base+j]) * (float64(x[base+j]) - float64(mean[ch]))
+						if want := float64(x[base+j])*float64(scale[ch]) + float64(shift[ch]); math.Abs(float64(y[base+j])-want) > 1e-5*(1+math.Abs(want)) {
+							t.Fatalf("%v: affine y[%d] = %v, want %v", sh, base+j, y[base+j], want)
+						}
+						want := float64(a[ch])*float64(dy[base+j]) + float64(b[ch])*float64(x[base+j]) + float64(shift[ch])
+						if math.Abs(float64(dx[base+j])-want) > 1e-5*(1+math.Abs(want)) {
+							t.Fatalf("%v: dx[%d] = %v, want %v", sh, base+j, dx[base+j], want)
+						}
+					}
+				}
+				v := s2 / float64(n*hw)
+				cnt := float64(n * hw)
+				for _, e := range []struct {
+					what      string
+					got, want float64
+					tol       float64
+				}{
+					{"mean", float64(mean[ch]), mu, 1e-6},
+					{"variance", float64(variance[ch]), v, 1e-5},
+					{"Σdy", sdy[ch], g, 1e-5 * math.Sqrt(cnt)},
+					{"Σdy·(x−μ)", sdx[ch], gx, 1e-5 * math.Sqrt(cnt)},
+				} {
+					if math.Abs(e.got-e.want) > e.tol*(1+math.Abs(e.want)) {
+						t.Fatalf("%v channel %d: %s = %v, want %v", sh, ch, e.what, e.got, e.want)
+					}
+				}
+			}
+		}
+	})
+}
