@@ -13,6 +13,7 @@ import (
 	"t2c/integer"
 	"t2c/internal/progress"
 	"t2c/pipeline"
+	"t2c/tensor"
 	"t2c/verify"
 )
 
@@ -86,6 +87,24 @@ func (f *convertFlags) load() (*quantModel, *fuse.Model, error) {
 	return qm, m, nil
 }
 
+// loadSamples is load plus the first samples test images (the images
+// diff compares on and export writes tensors of).
+func (f *convertFlags) loadSamples(samples int) (*quantModel, *fuse.Model, *tensor.Tensor, error) {
+	if samples < 1 {
+		return nil, nil, nil, fmt.Errorf("--samples must be ≥ 1, got %d", samples)
+	}
+	qm, m, err := f.load()
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	d, err := pipeline.OpenData(qm.Dataset, samples, 0, false)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	x, err := firstImages(d, samples)
+	return qm, m, x, err
+}
+
 // convertSummary is the --json output of convert.
 type convertSummary struct {
 	Model         string         `json:"model"`
@@ -128,14 +147,11 @@ dequantization on the first --samples test images.`,
   t2c convert --config configs/resnet20-fashion-ptq-w4a4.yaml --format fixed --swl 32 --sfl 26`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if samples < 1 {
-				return fmt.Errorf("--samples must be ≥ 1, got %d", samples)
-			}
-			qm, m, err := f.load()
+			qm, m, x, err := f.loadSamples(samples)
 			if err != nil {
 				return err
 			}
-			s, err := runConvert(qm, m, &f, samples)
+			s, err := runConvert(qm, m, &f, x)
 			if err != nil {
 				return err
 			}
@@ -151,7 +167,7 @@ dequantization on the first --samples test images.`,
 	return cmd
 }
 
-func runConvert(qm *quantModel, m *fuse.Model, f *convertFlags, samples int) (*convertSummary, error) {
+func runConvert(qm *quantModel, m *fuse.Model, f *convertFlags, x *tensor.Tensor) (*convertSummary, error) {
 	d, err := pipeline.OpenData(qm.Dataset, qm.BatchSize, 0, false)
 	if err != nil {
 		return nil, err
@@ -165,10 +181,6 @@ func runConvert(qm *quantModel, m *fuse.Model, f *convertFlags, samples int) (*c
 		return nil, err
 	}
 	ir, err := eval.Run(m, d.Test, "integer")
-	if err != nil {
-		return nil, err
-	}
-	x, err := firstImages(d, samples)
 	if err != nil {
 		return nil, err
 	}

@@ -42,18 +42,7 @@ can overflow.`,
   t2c diff --config configs/vit-fashion-ptq-w8a8.yaml --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if samples < 1 {
-				return fmt.Errorf("--samples must be ≥ 1, got %d", samples)
-			}
-			qm, m, err := f.load()
-			if err != nil {
-				return err
-			}
-			d, err := pipeline.OpenData(qm.Dataset, samples, 0, false)
-			if err != nil {
-				return err
-			}
-			x, err := firstImages(d, samples)
+			qm, m, x, err := f.loadSamples(samples)
 			if err != nil {
 				return err
 			}

@@ -10,7 +10,6 @@ import (
 	"t2c/export"
 	"t2c/internal/progress"
 	"t2c/onnx"
-	"t2c/pipeline"
 	"t2c/qdq"
 	"t2c/tensor"
 )
@@ -45,22 +44,11 @@ describes every file.`,
 			if out == "" {
 				return fmt.Errorf("--out DIR is required")
 			}
-			if samples < 1 {
-				return fmt.Errorf("--samples must be ≥ 1, got %d", samples)
-			}
 			var fs []string
 			if formats != "" {
 				fs = strings.Split(formats, ",")
 			}
-			qm, m, err := f.load()
-			if err != nil {
-				return err
-			}
-			d, err := pipeline.OpenData(qm.Dataset, samples, 0, false)
-			if err != nil {
-				return err
-			}
-			x, err := firstImages(d, samples)
+			qm, m, x, err := f.loadSamples(samples)
 			if err != nil {
 				return err
 			}
