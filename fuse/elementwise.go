@@ -110,11 +110,7 @@ func (c *converter) sub(n *graph.Node) error { return c.addSigned(n, -1) }
 
 func (c *converter) addSigned(n *graph.Node, sign float64) error {
 	na, nb := n.Input(0), n.Input(1)
-	a, err := c.in(n, 0)
-	if err != nil {
-		return err
-	}
-	b, err := c.in(n, 1)
+	a, b, err := c.binary(n)
 	if err != nil {
 		return err
 	}
@@ -148,14 +144,19 @@ func (c *converter) addSigned(n *graph.Node, sign float64) error {
 	return nil
 }
 
+// binary returns the two inputs of an elementwise node.
+func (c *converter) binary(n *graph.Node) (a, b *value, err error) {
+	if a, err = c.in(n, 0); err != nil {
+		return nil, nil, err
+	}
+	b, err = c.in(n, 1)
+	return a, b, err
+}
+
 // mul converts multiplication by a constant: a positive scalar is a
 // rescale, a per-channel constant folds into a pending accumulator.
 func (c *converter) mul(n *graph.Node) error {
-	a, err := c.in(n, 0)
-	if err != nil {
-		return err
-	}
-	b, err := c.in(n, 1)
+	a, b, err := c.binary(n)
 	if err != nil {
 		return err
 	}
@@ -170,11 +171,7 @@ func (c *converter) mul(n *graph.Node) error {
 
 // div converts division by a constant.
 func (c *converter) div(n *graph.Node) error {
-	a, err := c.in(n, 0)
-	if err != nil {
-		return err
-	}
-	b, err := c.in(n, 1)
+	a, b, err := c.binary(n)
 	if err != nil {
 		return err
 	}
