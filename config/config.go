@@ -23,6 +23,7 @@ type Config struct {
 	Output  Output  `yaml:"output"`
 
 	Quantization *Quantization `yaml:"quantization"` // ptq and qat (quant.go)
+	Pruning      *Pruning      `yaml:"pruning"`      // prune (prune.go)
 }
 
 // Model selects the network: a zoo architecture or an ONNX file, and

@@ -42,8 +42,11 @@ func BuildModel(m config.Model, seed uint64) (*graph.Graph, error) {
 		return nil, err
 	}
 	if m.Checkpoint != "" {
-		tensors, _, err := checkpoint.Load(m.Checkpoint)
+		tensors, meta, err := checkpoint.Load(m.Checkpoint)
 		if err != nil {
+			return nil, err
+		}
+		if err := rebuildMasks(g, meta, m.Checkpoint); err != nil {
 			return nil, err
 		}
 		if err := checkpoint.LoadInto(g, tensors, true); err != nil {
@@ -107,6 +110,7 @@ func SaveModel(path string, g *graph.Graph, m config.Model, extra map[string]*te
 	for k, v := range meta {
 		md[k] = v
 	}
+	maskMeta(g, md)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}

@@ -159,6 +159,13 @@ func layerBlock(g *graph.Graph, name string, sites []*quant.Site, consumers map[
 	for _, s := range sites {
 		set[s.Node] = true
 		for _, c := range consumers[s.Node.Outputs[0]] {
+			if maskOf(g, c, s.Node.Outputs[0]) { // a pruned weight: the layer reads the mask's output
+				set[c] = true
+				for _, l := range consumers[c.Outputs[0]] {
+					layer, set[l] = l, true
+				}
+				continue
+			}
 			if c.Op != quant.OpType {
 				layer = c
 				set[c] = true

@@ -12,6 +12,7 @@ import (
 	"t2c/config"
 	"t2c/graph"
 	"t2c/pipeline"
+	"t2c/prune"
 	"t2c/quant"
 	"t2c/tensor"
 )
@@ -111,6 +112,9 @@ func BuildModel(m config.Model, seed uint64) (g *graph.Graph, q *config.Quantiza
 	m.Checkpoint = ""
 	if g, err = pipeline.BuildModel(m, seed); err != nil {
 		return nil, nil, err
+	}
+	if _, err := prune.Rebuild(g, meta[prune.MetaKey]); err != nil { // masks sit under the quantizers
+		return nil, nil, fmt.Errorf("%s: %w", ckpt, err)
 	}
 	if q, err = Rebuild(g, meta[MetaKey]); err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", ckpt, err)

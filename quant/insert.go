@@ -102,6 +102,18 @@ type operand struct {
 	role   Role
 	chAxis int // weights: output-channel axis; activations: feature axis
 	rdAxis int // the axis the op reduces over (blocks run along it)
+	// mask is the Mul applying a pruning mask to this weight (mask.go):
+	// the quantizer then goes on the Mul's weight input.
+	mask *graph.Node
+}
+
+// quantized is the value an operand's quantizer reads: the layer's input,
+// or the weight parameter before its mask.
+func (op operand) quantized(n *graph.Node) (value string, reader *graph.Node, input int) {
+	if op.mask != nil {
+		return op.mask.Inputs[0], op.mask, 0
+	}
+	return n.Inputs[op.input], n, op.input
 }
 
 // layerPlan is the bits and algorithms one layer gets.
@@ -118,6 +130,10 @@ type layerPlan struct {
 // of activation×activation MatMuls (attention's Q·Kᵀ and attn·V).
 // Activation quantizers are unsigned after non-negative producers (Relu,
 // Clip(min ≥ 0), Softmax, pooling of those ...) and signed otherwise.
+//
+// A weight pruned by package prune, read through Mul(W, W_mask), is a
+// weight operand: its quantizer goes on W before the mask,
+// Mul(FakeQuant(W), W_mask), so masked weights stay exactly zero.
 //
 // Quantizer nodes are named after the layer's module path — the node name
 // in zoo graphs, or the weight initializer's name without ".weight" in ONNX
@@ -141,8 +157,8 @@ func Insert(g *graph.Graph, opts Options) (*Report, error) {
 	targets := ng.Find("Conv", "Gemm", "MatMul")
 	first, last := -1, -1
 	for i, n := range targets {
-		for _, op := range operandsOf(ng, n) {
-			if producers[n.Input(op.input)] != nil && producers[n.Input(op.input)].Op == OpType {
+		for _, op := range operandsOf(ng, n, producers) {
+			if v, _, _ := op.quantized(n); producers[v] != nil && producers[v].Op == OpType {
 				return nil, fmt.Errorf("quant.Insert: %v already has quantizers (insert once per graph)", n)
 			}
 			if op.role == Weight {
@@ -165,7 +181,7 @@ func Insert(g *graph.Graph, opts Options) (*Report, error) {
 		}
 		plan := o.plan(layer, o.FirstLast8Bit && (i == first || i == last))
 		acts := 0
-		for _, op := range operandsOf(ng, n) {
+		for _, op := range operandsOf(ng, n, producers) {
 			suffix := "wq"
 			if op.role == Activation {
 				suffix = []string{"aq", "bq"}[min(acts, 1)]
@@ -197,7 +213,7 @@ func Insert(g *graph.Graph, opts Options) (*Report, error) {
 // insertOne adds the FakeQuant node of one operand of n to ng.
 func insertOne(ng *graph.Graph, n *graph.Node, op operand, layer, suffix string, plan layerPlan, o Options,
 	sign *signedness, shapes map[string][]int, added map[string]*tensor.Tensor) (Inserted, error) {
-	value := n.Inputs[op.input]
+	value, reader, input := op.quantized(n)
 	p := Placement{Layer: layer, Name: layer + "." + suffix, Algo: plan.walgo, Options: o.WOptions,
 		Spec: Spec{Role: op.role, Signed: true, Bits: plan.wbits, Granularity: o.WGranularity}}
 	if op.role == Activation {
@@ -218,20 +234,40 @@ func insertOne(ng *graph.Graph, n *graph.Node, op operand, layer, suffix string,
 	if _, isParam := ng.Params[value]; !isParam && shapes != nil {
 		p.Shape = shapes[value]
 	}
-	site, err := attach(ng, value, []*graph.Node{n}, op.input, p, added)
+	site, err := attach(ng, value, []*graph.Node{reader}, input, p, added)
 	if err != nil {
 		return Inserted{}, err
 	}
 	return Inserted{Node: site.Node.Name, Input: op.input, Value: value, Algo: p.Algo, Spec: site.Quantizer.Spec(), Params: site.StateParams()}, nil
 }
 
-// operandsOf lists the inputs of a Conv, Gemm or MatMul to quantize.
-func operandsOf(g *graph.Graph, n *graph.Node) []operand {
+// operandsOf lists the inputs of a Conv, Gemm or MatMul to quantize. A
+// masked weight (mask.go) is a weight operand like a bare parameter.
+func operandsOf(g *graph.Graph, n *graph.Node, producers map[string]*graph.Node) []operand {
+	masks := map[int]*graph.Node{}
+	weight := func(i int) string {
+		if mul, w, ok := maskedWeight(g, producers, n.Input(i)); ok {
+			masks[i] = mul
+			return w
+		}
+		return n.Input(i)
+	}
 	isParam := func(i int) bool {
-		t, ok := g.Params[n.Input(i)]
+		t, ok := g.Params[weight(i)]
 		return ok && t.DType().IsFloat()
 	}
-	rank := func(i int) int { return g.Params[n.Input(i)].Rank() }
+	rank := func(i int) int { return g.Params[weight(i)].Rank() }
+	ops := operandsOfKind(n, isParam, rank)
+	for k := range ops {
+		if ops[k].role == Weight {
+			ops[k].mask = masks[ops[k].input]
+		}
+	}
+	return ops
+}
+
+// operandsOfKind lays out the operands given which inputs are weights.
+func operandsOfKind(n *graph.Node, isParam func(int) bool, rank func(int) int) []operand {
 	act := func(i, axis int) operand { return operand{input: i, role: Activation, chAxis: axis, rdAxis: axis} }
 	switch n.Op {
 	case "Conv":
@@ -285,7 +321,16 @@ func attrInt(n *graph.Node, name string) int {
 // else its node name with "/" turned into "." ("/blocks.0/attn/MatMul" →
 // "blocks.0.attn.MatMul").
 func modulePath(g *graph.Graph, n *graph.Node) string {
+	var producers map[string]*graph.Node
 	for _, in := range n.Inputs {
+		if _, ok := g.Params[in]; !ok && in != "" { // a masked weight names the layer too
+			if producers == nil {
+				producers = g.Producers()
+			}
+			if _, w, masked := maskedWeight(g, producers, in); masked {
+				in = w
+			}
+		}
 		if _, ok := g.Params[in]; ok && strings.HasSuffix(in, ".weight") {
 			return strings.TrimSuffix(in, ".weight")
 		}

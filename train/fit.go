@@ -28,6 +28,10 @@ type FitOptions struct {
 	// OnEpoch runs after every epoch (checkpointing, logging); an error
 	// stops training.
 	OnEpoch func(EpochStats) error
+	// OnStep runs after every optimiser step (hooks.go); Status, if set,
+	// adds its text to the progress bar (a pruner's current sparsity).
+	OnStep StepHook
+	Status func() string
 }
 
 // Fit trains for the configured epochs, evaluating on test after each.
@@ -35,7 +39,7 @@ func Fit(t *Trainer, trainData, testData *data.Loader, o FitOptions) ([]EpochSta
 	var history []EpochStats
 	steps := trainData.NumBatches()
 	for epoch := o.StartEpoch; epoch < o.Epochs; epoch++ {
-		st, err := runEpoch(t, trainData, epoch, steps, o.Epochs)
+		st, err := runEpoch(t, trainData, epoch, steps, o)
 		if err != nil {
 			return history, fmt.Errorf("epoch %d: %w", epoch+1, err)
 		}
@@ -56,7 +60,8 @@ func Fit(t *Trainer, trainData, testData *data.Loader, o FitOptions) ([]EpochSta
 	return history, nil
 }
 
-func runEpoch(t *Trainer, loader *data.Loader, epoch, steps, epochs int) (EpochStats, error) {
+func runEpoch(t *Trainer, loader *data.Loader, epoch, steps int, o FitOptions) (EpochStats, error) {
+	epochs := o.Epochs
 	st := EpochStats{Epoch: epoch + 1}
 	bar := progress.New(steps, fmt.Sprintf("train %d/%d", epoch+1, epochs))
 	defer bar.Done()
@@ -72,13 +77,22 @@ func runEpoch(t *Trainer, loader *data.Loader, epoch, steps, epochs int) (EpochS
 			return st, err
 		}
 		step++
+		if o.OnStep != nil {
+			if err := o.OnStep(StepInfo{Trainer: t, Step: epoch*steps + step, Epoch: epoch, StepsPerEpoch: steps, Batch: b, Result: r}); err != nil {
+				return st, err
+			}
+		}
 		images += len(b.Labels)
 		correct += r.Correct
 		lossSum += r.Loss * float64(len(b.Labels))
 		st.LR = r.LR
 		elapsed := time.Since(start).Seconds()
-		bar.Add(1, fmt.Sprintf("train %d/%d loss %.3f acc %.1f%% %.0f img/s", epoch+1, epochs,
-			lossSum/float64(images), 100*float64(correct)/float64(images), float64(images)/elapsed))
+		status := fmt.Sprintf("train %d/%d loss %.3f acc %.1f%% %.0f img/s", epoch+1, epochs,
+			lossSum/float64(images), 100*float64(correct)/float64(images), float64(images)/elapsed)
+		if o.Status != nil {
+			status += " " + o.Status()
+		}
+		bar.Add(1, status)
 	}
 	if images == 0 {
 		return st, fmt.Errorf("training set is empty")

@@ -37,6 +37,7 @@ type StepResult struct {
 	Loss    float64
 	Correct int // top-1 hits in the batch
 	LR      float64
+	Grads   autodiff.Grads // the parameter gradients the optimiser applied
 }
 
 // Step runs forward, backward and one optimiser update on a batch.
@@ -64,7 +65,7 @@ func (t *Trainer) Step(b data.Batch, progress float64) (StepResult, error) {
 	if err := t.Optimizer.Step(t.Graph.Params, grads, lr); err != nil {
 		return StepResult{}, err
 	}
-	return StepResult{Loss: loss, Correct: countCorrect(logits, b.Labels), LR: lr}, nil
+	return StepResult{Loss: loss, Correct: countCorrect(logits, b.Labels), LR: lr, Grads: grads}, nil
 }
 
 // Run1 evaluates the current parameters on a batch (inference mode); it
@@ -111,9 +112,9 @@ func (t *Trainer) program(shape []int, training bool) (*autodiff.Program, error)
 // statistics that BatchNormalization nodes read (inputs 3 and 4) and the
 // state of quantizer nodes (FakeQuant inputs after the first): plain
 // training updates weights; QAT opts quantizer parameters in explicitly
-// (quant.Trainable).
+// (quant.Trainable). Pruning masks (package prune) are never trainable.
 func DefaultTrainable(g *graph.Graph) func(string) bool {
-	stats := map[string]bool{}
+	stats := maskParams(g)
 	for _, n := range g.Find("BatchNormalization") {
 		for _, i := range []int{3, 4} {
 			stats[n.Input(i)] = true

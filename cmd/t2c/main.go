@@ -70,7 +70,7 @@ JSON object on stdout.`,
 	root.PersistentFlags().IntVar(&threads, "threads", 0, "worker threads for kernels (0: all cores)")
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a Go CPU profile to this file")
 	root.PersistentFlags().BoolVarP(&progress.Quiet, "quiet", "q", false, "no progress bars")
-	root.AddCommand(inspectCmd(), evalCmd(), demoCmd(), trainCmd(), exportONNXCmd(), benchCmd(), ptqCmd(), qatCmd(), convertCmd(), diffCmd(), exportCmd())
+	root.AddCommand(inspectCmd(), evalCmd(), demoCmd(), trainCmd(), exportONNXCmd(), benchCmd(), ptqCmd(), qatCmd(), pruneCmd(), convertCmd(), diffCmd(), exportCmd())
 	return root
 }
 
