@@ -19,7 +19,8 @@ func simdBackends() []Backend {
 	avx2Int := &intArch{mr: 6, nr: 16, kcg: 256, mc: 72, nc: 2048, kind: intAVX2, s16: s16AVX2[:]}
 	if avx2 && x.HasAVX512F && x.HasAVX512BW && x.HasAVX512VL {
 		b := &simdBackend{name: "avx512", f: &floatArch{mr: 12, nr: 32, kc: 384, mc: 144, nc: 4096,
-			packed: f32AVX512Packed[:], strided: f32AVX512Strided[:], masked: true, wgrad: wgrad512}, i: avx2Int}
+			packed: f32AVX512Packed[:], strided: f32AVX512Strided[:], masked: true, wgrad: wgrad512,
+			convChan: sconvc512[:]}, i: avx2Int}
 		if x.HasAVX512VNNI {
 			b.i = &intArch{mr: 12, nr: 32, kcg: 128, mc: 144, nc: 2048, kind: intVNNI, masked: true,
 				s8u8: s8u8VNNI[:], u8s8: u8s8VNNI[:], s16: s16VNNI[:]}

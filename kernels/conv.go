@@ -61,6 +61,8 @@ func Conv2DFused(p ConvParams, x, w, bias, y []float32, relu bool) {
 	if sb, ok := backend.(*simdBackend); ok {
 		if p.depthwise() {
 			depthwiseSIMD(p, x, w, bias, y, relu)
+		} else if sb.f.useConvChannels(p, planFor(p)) {
+			convChannelsSIMD(sb.f, p, x, w, bias, y, relu)
 		} else {
 			convFloatSIMD(sb.f, p, x, w, bias, y, relu)
 		}

@@ -264,6 +264,18 @@ func igemm256s16p6(kg int, a, b, c unsafe.Pointer, ldc int, rowBias, colBias uns
 // s16AVX2 holds the AVX2 kernels: int16 pairs via VPMADDWD+VPADDD (6×16 tiles, k in groups of 2), indexed by tile height.
 var s16AVX2 = [...]intKernel{nil, igemm256s16p1, igemm256s16p2, igemm256s16p3, igemm256s16p4, igemm256s16p5, igemm256s16p6}
 
+//go:noescape
+func sconvc512n1(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n4(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+// sconvc512 holds the channel-vectorised convolution tiles (see gen_asm.go), indexed by 16-channel vectors per tile.
+var sconvc512 = [...]convChanKernel{1: sconvc512n1, 2: sconvc512n2, 4: sconvc512n4}
+
 // wgrad512 is the AVX-512 weight-gradient tile of a convolution (see gen_asm.go).
 //
 //go:noescape

@@ -26,6 +26,10 @@ type floatArch struct {
 	// wgrad is the convolution weight-gradient tile (wgrad512; nil where
 	// there is none): see weightGradSIMD.
 	wgrad wgradKernel
+	// convChan are the channel-vectorised convolution tiles by 16-channel
+	// vectors per tile (sconvc512; nil where there are none): see
+	// convChannelsSIMD.
+	convChan []convChanKernel
 }
 
 // wgradKernel computes a wgradRows×wgradCols tile of a convolution weight
