@@ -163,7 +163,7 @@ func runGrid(m, n, mr, nr, tm, tn int, f func(i0, i1, j0, j1 int)) {
 			blocks = append(blocks, [2]int{i0, j0})
 		}
 	}
-	forkJoin(blocks, func(i0, j0 int) { f(i0, min(m, i0+mb), j0, min(n, j0+nb)) })
+	forkJoin(len(blocks), blocks, func(i0, j0 int) { f(i0, min(m, i0+mb), j0, min(n, j0+nb)) })
 }
 
 func (g *iGemm) block(i0, i1, j0, j1 int) {

@@ -134,27 +134,34 @@ func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int
 	backend.Sgemm(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// Parallel splits [0, n) into up to Threads() contiguous chunks of at least
-// grain items and runs f on each concurrently.
+// Parallel splits [0, n) into contiguous chunks of at least grain items
+// and runs f on them concurrently over up to Threads() goroutines, the
+// calling one included.
 func Parallel(n, grain int, f func(lo, hi int)) { parallelN(threads, n, grain, f) }
 
-// parallelN is Parallel over at most t goroutines; the first chunk runs on
-// the calling goroutine.
+// chunksPerThread is how many chunks parallelN makes per goroutine when
+// there is enough work: chunks are claimed dynamically, so when another
+// process delays one thread the others take over all but its current chunk.
+const chunksPerThread = 4
+
+// parallelN is Parallel over at most t goroutines.
 func parallelN(t, n, grain int, f func(lo, hi int)) {
-	parts := min(t, (n+grain-1)/max(grain, 1))
+	grain = max(grain, 1)
+	parts := min(t, (n+grain-1)/grain)
 	if parts <= 1 {
 		if n > 0 {
 			f(0, n)
 		}
 		return
 	}
+	parts = min(parts*chunksPerThread, (n+grain-1)/grain)
 	chunk := (n + parts - 1) / parts
-	var buf [8][2]int
+	var buf [4 * chunksPerThread][2]int
 	chunks := buf[:0]
 	for lo := 0; lo < n; lo += chunk {
 		chunks = append(chunks, [2]int{lo, min(n, lo+chunk)})
 	}
-	forkJoin(chunks, f)
+	forkJoin(t, chunks, f)
 }
 
 // checkSgemm panics unless the operands hold the matrices their sizes and

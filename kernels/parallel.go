@@ -14,16 +14,42 @@ import (
 // while after finishing a job, polling for the next one, and only then
 // park. Jobs are handed out by one dispatcher at a time; a nested or
 // concurrent fork that finds the helpers busy uses plain goroutines.
+//
+// The chunks of a job are not assigned to threads: every participant (the
+// caller and the helpers) claims the next unclaimed chunk until none is
+// left, and the caller returns once all chunks are finished, without
+// waiting for helpers that never got one. On a machine shared with other
+// processes a helper may not be scheduled for milliseconds; the caller then
+// does its share instead of spinning, and the late helper finds the job
+// empty.
 
 // spinFor is how long an idle helper polls before parking.
 const spinFor = 100 * time.Microsecond
 
+// job is one fork-join: chunks claimed in order by whoever comes first.
+type job struct {
+	f      func(lo, hi int)
+	chunks [][2]int
+	next   atomic.Int64 // next chunk to claim
+	left   atomic.Int64 // chunks not finished
+}
+
+// work runs chunks of j until none is left to claim.
+func (j *job) work() {
+	for {
+		i := int(j.next.Add(1) - 1)
+		if i >= len(j.chunks) {
+			return
+		}
+		j.f(j.chunks[i][0], j.chunks[i][1])
+		j.left.Add(-1)
+	}
+}
+
 type helper struct {
 	seq  atomic.Uint64 // jobs posted
 	done atomic.Uint64 // jobs finished
-	f    func(lo, hi int)
-	lo   int
-	hi   int
+	job  *job
 	park chan struct{}
 	idle atomic.Bool // parked (or about to): needs a wake-up
 	_    [64]byte
@@ -53,51 +79,69 @@ func (h *helper) loop() {
 			}
 		}
 		seen = h.seq.Load()
-		h.f(h.lo, h.hi)
-		h.f = nil
+		h.job.work()
+		h.job = nil
 		h.done.Store(seen)
 	}
 }
 
-// forkJoin runs f on the given chunks, the first on the calling goroutine.
-func forkJoin(chunks [][2]int, f func(lo, hi int)) {
+// forkJoin runs f on the given chunks over up to workers goroutines, the
+// calling one included.
+func forkJoin(workers int, chunks [][2]int, f func(lo, hi int)) {
+	j := &job{f: f, chunks: chunks}
+	j.left.Store(int64(len(chunks)))
+	workers = min(workers, len(chunks))
 	if !helpers.TryLock() {
-		var wg sync.WaitGroup
-		for _, c := range chunks[1:] {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				f(c[0], c[1])
-			}()
+		for range workers - 1 {
+			go j.work()
 		}
-		f(chunks[0][0], chunks[0][1])
-		wg.Wait()
+		j.work()
+		j.wait()
 		return
 	}
 	defer helpers.Unlock()
-	for len(helpers.list) < len(chunks)-1 {
+	// Post the job to idle helpers (one still finishing an earlier job —
+	// it got there too late to find a chunk — is skipped), adding helpers
+	// as needed, up to one more than the threads: a helper lags because
+	// its OS thread is not running, and more goroutines would not run
+	// either.
+	want := workers - 1
+	for _, h := range helpers.list {
+		if want == 0 {
+			break
+		}
+		if h.done.Load() == h.seq.Load() {
+			post(h, j)
+			want--
+		}
+	}
+	for ; want > 0 && len(helpers.list) < threads; want-- {
 		h := &helper{park: make(chan struct{}, 1)}
 		helpers.list = append(helpers.list, h)
 		go h.loop()
+		post(h, j)
 	}
-	used := helpers.list[:len(chunks)-1]
-	for i, h := range used {
-		h.f, h.lo, h.hi = f, chunks[i+1][0], chunks[i+1][1]
-		h.seq.Add(1)
-		if h.idle.Load() {
-			select {
-			case h.park <- struct{}{}:
-			default:
-			}
+	j.work()
+	j.wait()
+}
+
+// wait returns when every chunk of j is finished.
+func (j *job) wait() {
+	for spins := 0; j.left.Load() != 0; spins++ {
+		if spins&255 == 255 {
+			runtime.Gosched()
 		}
 	}
-	f(chunks[0][0], chunks[0][1])
-	for _, h := range used {
-		want := h.seq.Load()
-		for spins := 0; h.done.Load() != want; spins++ {
-			if spins&255 == 255 {
-				runtime.Gosched()
-			}
+}
+
+// post hands j to the idle helper h, waking it if it is parked.
+func post(h *helper, j *job) {
+	h.job = j
+	h.seq.Add(1)
+	if h.idle.Load() {
+		select {
+		case h.park <- struct{}{}:
+		default:
 		}
 	}
 }
