@@ -50,7 +50,8 @@ for name in sorted(os.listdir(out)):
     if not name.endswith(".json"):
         continue
     d = json.load(open(os.path.join(out, name)))
-    model, quant = name.split("-")[0], name[:-5].split("-", 1)[1].rsplit("-", 1)[0].upper()
+    model, quant = name.split("-")[0], name[:-5].split("-", 1)[1].rsplit("-", 1)[0]
+    quant = quant.upper().replace("-ADAROUND", " AdaRound+LSQ")
     nl = "—" if model == "resnet20" else f"{d['softmax']} / {d['gelu']} / {d['layernorm']}"
     print(f"| {model} | {quant} | {d['format']} | {nl} | {'yes' if d['integer_only'] else 'no'} | "
           f"{100*d['fakequant_top1']:.2f} | {100*d['integer_top1']:.2f} | {100*d['agreement']:.2f} |")
