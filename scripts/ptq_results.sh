@@ -156,8 +156,19 @@ for m, title in [("resnet20", "ResNet-20"), ("vit", "ViT")]:
         L.append(f"| {l['name']} | {l['wbit']}/{l['abit']} | {l['mse_before']:.4g} | {l['mse_after']:.4g} | {l['sqnr_before_db']:.2f} | {l['sqnr_after_db']:.2f} |")
     L.append("")
 
+# Sections other scripts maintain (integer conversion, QDQ in ONNX Runtime,
+# pruning) follow the PTQ part of the page: keep them.
+tail = ""
+try:
+    with open(results) as f:
+        old = f.read()
+    starts = [old.find(h) for h in ("\n## Integer conversion", "\n## QDQ ONNX", "\n## Pruning") if h in old]
+    if starts:
+        tail = old[min(starts):]
+except OSError:
+    pass
 os.makedirs(os.path.dirname(results) or ".", exist_ok=True)
 with open(results, "w") as f:
-    f.write("\n".join(L))
+    f.write("\n".join(L) + tail)
 print(f"wrote {results}", file=sys.stderr)
 EOF
