@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -25,6 +24,7 @@ type benchOptions struct {
 	model         string
 	batch         int
 	int8          bool
+	integer       bool
 	asJSON        bool
 	warmup, iters int
 }
@@ -38,15 +38,19 @@ func benchCmd() *cobra.Command {
 dimension set by --batch) and reports latency percentiles and images per second.
 --threads (a global flag) sets the kernel threads; the default is every core.
 
-With --int8 it benchmarks the integer kernels instead, because the integer
-runtime does not exist yet: every convolution shape of the model is run as an
-exact uint8×int8→int32 convolution (ConvU8S8Packed, weights prepacked as the
-runtime will) and as the float convolution, and both totals and the per-layer
-speed-up are printed. Latencies in this mode are for all of the model's
-convolutions, nothing else.`,
+With --integer the model must be a quantized t2c checkpoint (t2c ptq or
+qat): it is run as the float model, as the fake-quant model and as the
+integer golden runtime of its conversion (t2c convert), on the same input.
+
+With --int8 it benchmarks the integer kernels alone: every convolution shape
+of the model is run as an exact uint8×int8→int32 convolution
+(ConvU8S8Packed, weights prepacked) and as the float convolution, and both
+totals and the per-layer speed-up are printed. Latencies in this mode are
+for all of the model's convolutions, nothing else.`,
 		Example: `  t2c bench --model resnet18.onnx --batch 1 --threads 2
   t2c bench --model testdata/pytorch/vit.onnx --batch 8 --json
-  t2c bench --model resnet18.onnx --int8`,
+  t2c bench --model resnet18.onnx --int8
+  t2c bench --model runs/resnet20-fashion-ptq-w8a8/model.safetensors --integer --batch 64`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if o.model == "" {
@@ -62,28 +66,31 @@ convolutions, nothing else.`,
 			if o.int8 {
 				return benchInt8(g, o)
 			}
+			if o.integer {
+				return benchIntegerModel(g, o)
+			}
 			return benchFloat(g, o)
 		},
 	}
-	cmd.Flags().StringVar(&o.model, "model", "", "model: an .onnx file (zoo names such as resnet18 come with the model zoo)")
+	cmd.Flags().StringVar(&o.model, "model", "", "model: an .onnx file or a t2c checkpoint (.safetensors)")
 	cmd.Flags().IntVar(&o.batch, "batch", 1, "batch size")
 	cmd.Flags().BoolVar(&o.int8, "int8", false, "benchmark the int8 convolution kernels on the model's conv shapes")
+	cmd.Flags().BoolVar(&o.integer, "integer", false, "benchmark a quantized checkpoint: float, fake-quant and integer golden runtime")
 	cmd.Flags().BoolVar(&o.asJSON, "json", false, "print results as one JSON object on stdout")
 	cmd.Flags().IntVar(&o.warmup, "warmup", 3, "untimed runs first")
 	cmd.Flags().IntVar(&o.iters, "iters", 20, "timed runs")
 	return cmd
 }
 
-// resolveBenchModel turns the --model argument into a graph. Today that is
-// an ONNX file; names of zoo models will resolve here once the zoo exists.
+// resolveBenchModel loads an ONNX file or a t2c checkpoint.
 func resolveBenchModel(name string) (*graph.Graph, error) {
 	if strings.EqualFold(filepath.Ext(name), ".onnx") {
 		return onnx.Load(name)
 	}
-	if _, err := os.Stat(name); err == nil {
-		return nil, fmt.Errorf("model %q: only .onnx files can be benchmarked", name)
+	if strings.EqualFold(filepath.Ext(name), ".safetensors") {
+		return loadModel(name)
 	}
-	return nil, fmt.Errorf("model %q: not an .onnx file, and zoo model names are not available yet (the model zoo has not been built); export the model to ONNX and pass the file", name)
+	return nil, fmt.Errorf("model %q: want an .onnx file or a t2c .safetensors checkpoint", name)
 }
 
 // benchInput returns the shape of the model's single float32 input with the
