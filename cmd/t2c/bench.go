@@ -364,7 +364,7 @@ func benchInt8(g *graph.Graph, o benchOptions) error {
 	bar.Done()
 	sf, si := summarise(passF), summarise(passI)
 	ips := float64(o.batch) / si.Mean.Seconds()
-	progress.Logf("%s: int8 convolution kernels (the integer runtime does not exist yet), batch %d, %d threads, %s kernels",
+	progress.Logf("%s: int8 convolution kernels alone (t2c bench --integer runs the integer model), batch %d, %d threads, %s kernels",
 		o.model, o.batch, kernels.Threads(), kernels.Current().Name())
 	var table strings.Builder
 	w := tabwriter.NewWriter(&table, 0, 2, 2, ' ', tabwriter.AlignRight)

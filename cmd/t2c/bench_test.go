@@ -32,7 +32,8 @@ func TestBenchJSON(t *testing.T) {
 }
 
 func TestBenchBadModels(t *testing.T) {
-	mustFail(t, []string{"resnet18", "zoo"}, "bench", "--model", "resnet18")
+	mustFail(t, []string{"resnet18", ".safetensors"}, "bench", "--model", "resnet18")
+	mustFail(t, []string{"no quantizers"}, "bench", "--model", "../../testdata/pytorch/fashion/cnn.onnx", "--integer")
 	mustFail(t, []string{"--model is required"}, "bench")
 	mustFail(t, []string{"--batch"}, "bench", "--model", "../../testdata/pytorch/vit.onnx", "--batch", "0")
 }
