@@ -142,7 +142,7 @@ func Parallel(n, grain int, f func(lo, hi int)) { parallelN(threads, n, grain, f
 // chunksPerThread is how many chunks parallelN makes per goroutine when
 // there is enough work: chunks are claimed dynamically, so when another
 // process delays one thread the others take over all but its current chunk.
-const chunksPerThread = 4
+const chunksPerThread = 8
 
 // parallelN is Parallel over at most t goroutines.
 func parallelN(t, n, grain int, f func(lo, hi int)) {

@@ -32,7 +32,17 @@ type job struct {
 	chunks [][2]int
 	next   atomic.Int64 // next chunk to claim
 	left   atomic.Int64 // chunks not finished
+	// The caller, once it has nothing left to claim, polls left for
+	// waitSpin and then sleeps on wake, which the worker finishing the
+	// last chunk signals when sleeping is set.
+	sleeping atomic.Bool
+	wake     chan struct{}
 }
+
+// waitSpin is how long a caller polls for the other workers' last chunks
+// before sleeping: long enough for a running worker to finish a chunk,
+// short enough not to burn a CPU that the descheduled worker needs.
+const waitSpin = 30 * time.Microsecond
 
 // work runs chunks of j until none is left to claim.
 func (j *job) work() {
@@ -42,7 +52,29 @@ func (j *job) work() {
 			return
 		}
 		j.f(j.chunks[i][0], j.chunks[i][1])
-		j.left.Add(-1)
+		if j.left.Add(-1) == 0 && j.sleeping.Load() {
+			j.wake <- struct{}{}
+		}
+	}
+}
+
+// wait returns when every chunk of j is finished.
+func (j *job) wait() {
+	start := time.Now()
+	for spins := 0; j.left.Load() != 0; spins++ {
+		if spins&255 != 255 {
+			continue
+		}
+		if time.Since(start) < waitSpin {
+			runtime.Gosched()
+			continue
+		}
+		j.wake = make(chan struct{}, 1)
+		j.sleeping.Store(true)
+		if j.left.Load() != 0 { // the last chunk ends after sleeping was set: it wakes us
+			<-j.wake
+		}
+		return
 	}
 }
 
@@ -125,14 +157,6 @@ func forkJoin(workers int, chunks [][2]int, f func(lo, hi int)) {
 	j.wait()
 }
 
-// wait returns when every chunk of j is finished.
-func (j *job) wait() {
-	for spins := 0; j.left.Load() != 0; spins++ {
-		if spins&255 == 255 {
-			runtime.Gosched()
-		}
-	}
-}
 
 // post hands j to the idle helper h, waking it if it is parked.
 func post(h *helper, j *job) {
