@@ -36,3 +36,13 @@ func affineF32(y, x []float32, a, b float32) int
 //
 //go:noescape
 func affine2F32(y, u, v []float32, a, b, c float32) int
+
+// padRowsF32 copies rows of w values from src into dst rows ld apart and
+// zeroes each row's tail from w on, 8 at a time (up to 7 values into the
+// next row, which its own copy then overwrites). Rows are copied 8 values
+// at a time (a short row reads into the next). Needs ld ≥ w,
+// len(dst) ≥ (rows−1)·ld + max(8, w+roundUp(ld−w, 8)) and
+// len(src) ≥ (rows−1)·w + max(8, w).
+//
+//go:noescape
+func padRowsF32(dst, src []float32, rows, w, ld int)

@@ -301,3 +301,54 @@ a28:
 a2done:
 	VZEROUPPER
 	RET
+
+// func padRowsF32(dst, src []float32, rows, w, ld int)
+// For r < rows: dst[r·ld : r·ld+w] = src[r·w : r·w+w], then zeros from
+// r·ld+w, 8 at a time, to at least (r+1)·ld — up to 7 more, into the next
+// row, which that row's own copy overwrites. Rows shorter than 8 are copied
+// as 8 values (reading into the next source row) whose extra ones the
+// zeros then overwrite. Every access must be in bounds (the caller checks).
+// AVX.
+TEXT ·padRowsF32(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ src_base+24(FP), SI
+	MOVQ rows+48(FP), CX
+	MOVQ w+56(FP), R10
+	SHLQ $2, R10 // w in bytes
+	MOVQ ld+64(FP), R8
+	SHLQ $2, R8  // ld in bytes
+	MOVQ R10, R9
+	SUBQ $32, R9 // the row's last 8-wide chunk (the first one if w < 8)
+	XORQ AX, AX
+	CMPQ R9, AX
+	CMOVQLT AX, R9
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JZ   prdone
+prrow:
+	XORQ AX, AX
+prcp:
+	CMPQ AX, R9
+	JGE  prlast
+	VMOVUPS (SI)(AX*1), Y0
+	VMOVUPS Y0, (DI)(AX*1)
+	ADDQ $32, AX
+	JMP  prcp
+prlast:
+	VMOVUPS (SI)(R9*1), Y0
+	VMOVUPS Y0, (DI)(R9*1)
+	MOVQ R10, AX
+przero:
+	CMPQ AX, R8
+	JGE  prnext
+	VMOVUPS Y15, (DI)(AX*1)
+	ADDQ $32, AX
+	JMP  przero
+prnext:
+	ADDQ R10, SI
+	ADDQ R8, DI
+	DECQ CX
+	JNZ  prrow
+prdone:
+	VZEROUPPER
+	RET

@@ -11,3 +11,4 @@ func sumSqDevF32(x []float32, m float32) float32             { return sumSqDevGo
 func sumDevDotF32(dy, x []float32, m float32) (s, d float32) { return sumDevDotGo(dy, x, m) }
 func affineF32(y, x []float32, a, b float32) int             { return 0 }
 func affine2F32(y, u, v []float32, a, b, c float32) int      { return 0 }
+func padRowsF32(dst, src []float32, rows, w, ld int)         {}
