@@ -157,7 +157,6 @@ func forkJoin(workers int, chunks [][2]int, f func(lo, hi int)) {
 	j.wait()
 }
 
-
 // post hands j to the idle helper h, waking it if it is parked.
 func post(h *helper, j *job) {
 	h.job = j
