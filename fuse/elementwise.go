@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"t2c/graph"
+	"t2c/tensor"
 )
 
 // batchNorm folds inference BatchNormalization into the pending
@@ -166,7 +167,34 @@ func (c *converter) mul(n *graph.Node) error {
 	if b.konst == nil {
 		return fmt.Errorf("multiplying two activations has no integer form here (only by constants)")
 	}
+	if a.weight != nil {
+		return c.maskWeight(n, a.weight, b.konst)
+	}
 	return c.scaleBy(n, a, floats(b.konst))
+}
+
+// maskWeight applies a pruning mask (a 0/1 constant shaped like the
+// weight) to a quantized weight's integers, so pruned weights are exactly
+// zero in the integer graph.
+func (c *converter) maskWeight(n *graph.Node, w *quantWeight, mask *tensor.Tensor) error {
+	if !tensor.SameShape(mask.Shape(), w.q.Shape()) {
+		return fmt.Errorf("mask of shape %v does not match the weight %v", mask.Shape(), w.q.Shape())
+	}
+	keep := floats(mask)
+	q := w.q.Int64s()
+	for i, k := range keep {
+		switch k {
+		case 0:
+			q[i] = 0
+		case 1:
+		default:
+			return fmt.Errorf("mask %q holds %v: a pruning mask is 0 or 1", n.Input(1), k)
+		}
+	}
+	masked := *w
+	masked.q = tensor.Cast(tensor.New(w.q.Shape(), q), w.q.DType())
+	c.set(n, 0, &value{weight: &masked})
+	return nil
 }
 
 // div converts division by a constant.
