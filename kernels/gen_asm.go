@@ -506,19 +506,24 @@ func (g *gen) wgrad() {
 	g.b.WriteString("\n")
 }
 
-// convChannels writes sconvc512n<nv>, the tile of a convolution with
+// convChanMaxAccs is how many zmm registers hold accumulators in the
+// sconvc512 kernels; the other four hold a row of weights.
+const convChanMaxAccs = 28
+
+// convChannels writes sconvc512n<nv>w<tw>, the tile of a convolution with
 // 16·nv output channels vectorised across the channels:
 //
-//	C[i·ldc + j] = Σ_{p<kc} T[offs[p] + i] · W[p·ldw + j]   for i < 24/nv, j < 16·nv
+//	C[i·ldc + j] = Σ_{p<kc} T[offs[p] + i] · W[p·ldw + j]   for i < tw, j < 16·nv
 //
-// (offsets and strides in elements). T is the padded input (i: output
-// pixels of a wide row), W the weights transposed to taps × channels. Each
-// FMA takes its input pixel as an embedded broadcast, so nothing is packed;
-// 24 zmm accumulators hold 24/nv pixels × 16·nv channels, stored pixel by
-// pixel (the caller transposes).
-func (g *gen) convChannels(nv int) {
-	rows := 24 / nv
-	name := fmt.Sprintf("sconvc512n%d", nv)
+// (offsets and strides in elements). T is the padded input at the tile's
+// first output pixel, i the tw pixels of one output row, W the weights
+// transposed to taps × channels. Each FMA takes its input pixel as an
+// embedded broadcast, so nothing is packed; tw·nv zmm accumulators hold
+// tw pixels × 16·nv channels, stored pixel by pixel (the caller
+// transposes). Tiles never span output rows, so no padding column is
+// computed.
+func (g *gen) convChannels(nv, tw int) {
+	name := fmt.Sprintf("sconvc512n%dw%d", nv, tw)
 	fmt.Fprintf(&g.b, "// func %s(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)\n", name)
 	fmt.Fprintf(&g.b, "TEXT ·%s(SB), NOSPLIT, $0-56\n", name)
 	g.p("MOVQ kc+0(FP), CX")
@@ -527,27 +532,28 @@ func (g *gen) convChannels(nv int) {
 	g.p("MOVQ w+24(FP), BX")
 	g.p("MOVQ ldw+32(FP), R9")
 	g.p("SHLQ $2, R9")
-	for k := 0; k < rows*nv; k++ {
+	for k := 0; k < tw*nv; k++ {
 		g.p("VPXORD Z%d, Z%d, Z%d", k, k, k)
 	}
-	g.label("ccloop")
+	label := fmt.Sprintf("cc%dw%d", nv, tw)
+	g.label(label)
 	g.p("MOVQ (DI), AX")
 	for v := 0; v < nv; v++ {
-		g.p("VMOVUPS %d(BX), Z%d", 64*v, 24+v)
+		g.p("VMOVUPS %d(BX), Z%d", 64*v, convChanMaxAccs+v)
 	}
-	for i := 0; i < rows; i++ {
+	for i := 0; i < tw; i++ {
 		for v := 0; v < nv; v++ {
-			g.p("VFMADD231PS.BCST %d(SI)(AX*4), Z%d, Z%d", 4*i, 24+v, i*nv+v)
+			g.p("VFMADD231PS.BCST %d(SI)(AX*4), Z%d, Z%d", 4*i, convChanMaxAccs+v, i*nv+v)
 		}
 	}
 	g.p("ADDQ $8, DI")
 	g.p("ADDQ R9, BX")
 	g.p("DECQ CX")
-	g.p("JNZ ccloop")
+	g.p("JNZ %s", label)
 	g.p("MOVQ c+40(FP), DX")
 	g.p("MOVQ ldc+48(FP), R8")
 	g.p("SHLQ $2, R8")
-	for i := 0; i < rows; i++ {
+	for i := 0; i < tw; i++ {
 		for v := 0; v < nv; v++ {
 			g.p("VMOVUPS Z%d, %d(DX)", i*nv+v, 64*v)
 		}
@@ -578,11 +584,18 @@ func main() {
 		fmt.Fprintf(&goSrc, "// %s holds the %s, indexed by tile height.\nvar %s = [...]%s{%s}\n\n", fam.table, fam.doc, fam.table, typ, strings.Join(names, ", "))
 	}
 	asm.wgrad()
+	var table []string
 	for _, nv := range []int{1, 2, 4} {
-		asm.convChannels(nv)
-		fmt.Fprintf(&goSrc, "//go:noescape\nfunc sconvc512n%d(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)\n\n", nv)
+		var row []string
+		for tw := 1; tw*nv <= convChanMaxAccs; tw++ {
+			asm.convChannels(nv, tw)
+			name := fmt.Sprintf("sconvc512n%dw%d", nv, tw)
+			fmt.Fprintf(&goSrc, "//go:noescape\nfunc %s(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)\n\n", name)
+			row = append(row, fmt.Sprintf("%d: %s", tw, name))
+		}
+		table = append(table, fmt.Sprintf("%d: {%s}", nv, strings.Join(row, ", ")))
 	}
-	goSrc.WriteString("// sconvc512 holds the channel-vectorised convolution tiles (see gen_asm.go), indexed by 16-channel vectors per tile.\nvar sconvc512 = [...]convChanKernel{1: sconvc512n1, 2: sconvc512n2, 4: sconvc512n4}\n\n")
+	fmt.Fprintf(&goSrc, "// sconvc512 holds the channel-vectorised convolution tiles (see gen_asm.go), indexed by 16-channel vectors and pixels per tile.\nvar sconvc512 = [...][%d]convChanKernel{%s}\n\n", convChanMaxAccs+1, strings.Join(table, ", "))
 	goSrc.WriteString("// wgrad512 is the AVX-512 weight-gradient tile of a convolution (see gen_asm.go).\n//\n//go:noescape\nfunc wgrad512(c unsafe.Pointer, ldc int, a unsafe.Pointer, lda, aImg int, b unsafe.Pointer, boffs *int, bImg, nq, nimg int)\n\n")
 	if err := os.WriteFile("kernels_amd64.s", asm.b.Bytes(), 0o644); err != nil {
 		panic(err)

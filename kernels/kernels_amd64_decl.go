@@ -265,16 +265,154 @@ func igemm256s16p6(kg int, a, b, c unsafe.Pointer, ldc int, rowBias, colBias uns
 var s16AVX2 = [...]intKernel{nil, igemm256s16p1, igemm256s16p2, igemm256s16p3, igemm256s16p4, igemm256s16p5, igemm256s16p6}
 
 //go:noescape
-func sconvc512n1(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+func sconvc512n1w1(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
 
 //go:noescape
-func sconvc512n2(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+func sconvc512n1w2(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
 
 //go:noescape
-func sconvc512n4(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+func sconvc512n1w3(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
 
-// sconvc512 holds the channel-vectorised convolution tiles (see gen_asm.go), indexed by 16-channel vectors per tile.
-var sconvc512 = [...]convChanKernel{1: sconvc512n1, 2: sconvc512n2, 4: sconvc512n4}
+//go:noescape
+func sconvc512n1w4(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w5(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w6(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w7(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w8(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w9(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w10(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w11(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w12(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w13(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w14(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w15(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w16(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w17(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w18(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w19(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w20(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w21(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w22(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w23(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w24(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w25(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w26(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w27(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n1w28(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w1(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w2(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w3(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w4(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w5(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w6(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w7(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w8(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w9(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w10(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w11(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w12(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w13(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n2w14(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n4w1(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n4w2(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n4w3(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n4w4(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n4w5(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n4w6(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+//go:noescape
+func sconvc512n4w7(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
+
+// sconvc512 holds the channel-vectorised convolution tiles (see gen_asm.go), indexed by 16-channel vectors and pixels per tile.
+var sconvc512 = [...][29]convChanKernel{1: {1: sconvc512n1w1, 2: sconvc512n1w2, 3: sconvc512n1w3, 4: sconvc512n1w4, 5: sconvc512n1w5, 6: sconvc512n1w6, 7: sconvc512n1w7, 8: sconvc512n1w8, 9: sconvc512n1w9, 10: sconvc512n1w10, 11: sconvc512n1w11, 12: sconvc512n1w12, 13: sconvc512n1w13, 14: sconvc512n1w14, 15: sconvc512n1w15, 16: sconvc512n1w16, 17: sconvc512n1w17, 18: sconvc512n1w18, 19: sconvc512n1w19, 20: sconvc512n1w20, 21: sconvc512n1w21, 22: sconvc512n1w22, 23: sconvc512n1w23, 24: sconvc512n1w24, 25: sconvc512n1w25, 26: sconvc512n1w26, 27: sconvc512n1w27, 28: sconvc512n1w28}, 2: {1: sconvc512n2w1, 2: sconvc512n2w2, 3: sconvc512n2w3, 4: sconvc512n2w4, 5: sconvc512n2w5, 6: sconvc512n2w6, 7: sconvc512n2w7, 8: sconvc512n2w8, 9: sconvc512n2w9, 10: sconvc512n2w10, 11: sconvc512n2w11, 12: sconvc512n2w12, 13: sconvc512n2w13, 14: sconvc512n2w14}, 4: {1: sconvc512n4w1, 2: sconvc512n4w2, 3: sconvc512n4w3, 4: sconvc512n4w4, 5: sconvc512n4w5, 6: sconvc512n4w6, 7: sconvc512n4w7}}
 
 // wgrad512 is the AVX-512 weight-gradient tile of a convolution (see gen_asm.go).
 //

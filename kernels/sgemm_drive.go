@@ -27,9 +27,9 @@ type floatArch struct {
 	// there is none): see weightGradSIMD.
 	wgrad wgradKernel
 	// convChan are the channel-vectorised convolution tiles by 16-channel
-	// vectors per tile (sconvc512; nil where there are none): see
-	// convChannelsSIMD.
-	convChan []convChanKernel
+	// vectors and pixels per tile (sconvc512; nil where there are none):
+	// see convChannelsSIMD.
+	convChan [][convChanAccs + 1]convChanKernel
 }
 
 // wgradKernel computes a wgradRows×wgradCols tile of a convolution weight
