@@ -3,6 +3,8 @@ package fuse
 import (
 	"fmt"
 	"maps"
+	"slices"
+	"strings"
 
 	"t2c/graph"
 	"t2c/integer"
@@ -162,11 +164,7 @@ func init() {
 }
 
 func supportedOps() string {
-	names := make([]string, 0, len(handlers))
-	for k := range maps.Keys(handlers) {
-		names = append(names, k)
-	}
-	return fmt.Sprint(sortedStrings(names))
+	return strings.Join(slices.Sorted(maps.Keys(handlers)), ", ")
 }
 
 // in returns the value of input i of n.

@@ -1,15 +1,6 @@
 package fuse
 
-import (
-	"sort"
-
-	"t2c/tensor"
-)
-
-func sortedStrings(s []string) []string {
-	sort.Strings(s)
-	return s
-}
+import "t2c/tensor"
 
 // floats returns a constant's values as float64.
 func floats(t *tensor.Tensor) []float64 {
