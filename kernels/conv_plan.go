@@ -110,10 +110,13 @@ func transformChannels[T convElem](c *convPlan, x []T, t []T, pad T, lo, hi int)
 		// Float32 with zero padding and stride 1: whole planes per call.
 		xf := unsafe.Slice((*float32)(unsafe.Pointer(&x[0])), len(x))
 		tf := unsafe.Slice((*float32)(unsafe.Pointer(&t[0])), len(t))
-		for ch := lo; ch < hi; ch++ {
-			padPlaneF32(c, xf[ch*hw:(ch+1)*hw], tf[ch*c.plane:(ch+1)*c.plane])
+		for lo < hi && padPlaneF32(c, xf[lo*hw:(lo+1)*hw], tf[lo*c.plane:(lo+1)*c.plane]) {
+			lo++
 		}
-		return
+		if lo == hi {
+			return
+		}
+		// A plane too small for the assembly: the general loop does the rest.
 	}
 	for ch := lo; ch < hi; ch++ {
 		xc := x[ch*hw : (ch+1)*hw]
@@ -192,20 +195,21 @@ func transformStride2[T convElem](c *convPlan, x []T, t []T, pad T, lo, hi int) 
 // padPlaneF32 writes one zero-padded stride-1 plane of T from channel xc:
 // the padding rows and columns around a copy of the image, every row but
 // the last in one padRowsF32 call (whose zero tails are the right padding
-// of a row and the left padding of the next).
-func padPlaneF32(c *convPlan, xc, dst []float32) {
+// of a row and the left padding of the next). It reports false, having
+// written nothing, for planes too small for padRowsF32's 8-wide accesses
+// to stay inside the plane and the image.
+func padPlaneF32(c *convPlan, xc, dst []float32) bool {
 	first := c.padT*c.wq + c.padL // the image's first value in dst
-	clear(dst[:first])
 	body := dst[first:]
 	n := c.inH - 1
-	// Cannot fail for a plan's plane and an image of w ≥ 4 (the last row,
-	// done here, absorbs the over-reach); keeps the assembly in bounds.
 	if (n-1)*c.wq+max(8, c.inW+roundUp(c.wq-c.inW, 8)) > len(body) || (n-1)*c.inW+max(8, c.inW) > len(xc) {
-		panic("kernels: padPlaneF32: plane or image too short")
+		return false
 	}
+	clear(dst[:first])
 	padRowsF32(body, xc, n, c.inW, c.wq)
 	copy(body[n*c.wq:n*c.wq+c.inW], xc[n*c.inW:])
 	clear(body[n*c.wq+c.inW:])
+	return true
 }
 
 // deinterleave2 sets dst[j] = src[2j] for every j < len(dst).
