@@ -20,7 +20,7 @@ func simdBackends() []Backend {
 	if avx2 && x.HasAVX512F && x.HasAVX512BW && x.HasAVX512VL {
 		b := &simdBackend{name: "avx512", f: &floatArch{mr: 12, nr: 32, kc: 384, mc: 144, nc: 4096,
 			packed: f32AVX512Packed[:], strided: f32AVX512Strided[:], masked: true, wgrad: wgrad512,
-			convChan: sconvc512[:]}, i: avx2Int}
+			convChan: sconvc512[:], wgradChan: wgradc512[:]}, i: avx2Int}
 		if x.HasAVX512VNNI {
 			b.i = &intArch{mr: 12, nr: 32, kcg: 128, mc: 144, nc: 2048, kind: intVNNI, masked: true,
 				s8u8: s8u8VNNI[:], u8s8: u8s8VNNI[:], s16: s16VNNI[:]}

@@ -15,6 +15,10 @@ const wgradRows, wgradCols = 4, 6
 // layout and is overwritten.
 func Conv2DWeightGrad(p ConvParams, x, dy, dw []float32) {
 	checkConvGrad("Conv2DWeightGrad", p, x, dy, dw)
+	if sb, ok := backend.(*simdBackend); ok && sb.f.wgradChan != nil && (p.K/p.Groups)%16 == 0 && !noWgradChannels {
+		weightGradChannels(sb.f.wgradChan, p, x, dy, dw)
+		return
+	}
 	if sb, ok := backend.(*simdBackend); ok && sb.f.wgrad != nil {
 		weightGradSIMD(sb.f.wgrad, p, x, dy, dw)
 		return
@@ -137,6 +141,85 @@ func weightGradSIMD(kern wgradKernel, p ConvParams, x, dy, dw []float32) {
 				}
 				row[j] = s
 			}
+		}
+	}
+}
+
+// wgradChanKernel is a tile of the weight gradient vectorised across 16·nv
+// output channels: C[t·ldc+j] += Σ_{r<rows, q<cols} T[toffs[t]+r·ldt+q] ·
+// DY[(r·cols+q)·ldy+j] for taps t (wgradc512n<nv>t<taps>, gen_asm.go).
+type wgradChanKernel func(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+// wgradTaps is how many taps a wgradChanKernel covers at most.
+const wgradTaps = 9
+
+// noWgradChannels disables weightGradChannels (tuning, tests).
+var noWgradChannels = false
+
+// weightGradChannels computes the weight gradient for output channels per
+// group in multiples of 16, vectorised across the channels: dWᵀ[tap, k]
+// accumulates, for every output pixel, dY[k, pixel] (a vector of 16 or 32
+// channels, from dY transposed to pixel-major per image) times the input
+// value of the tap at that pixel (an embedded broadcast from the padded
+// input T of convPlan). Nothing is packed, no padding column is computed,
+// and partial sums stay in vector lanes that are never reduced. The batch
+// is split into parts (several per thread, claimed dynamically) that sum
+// into private dWᵀ copies, added up at the end.
+func weightGradChannels(kerns [][wgradTaps + 1]wgradChanKernel, p ConvParams, x, dy, dw []float32) {
+	c := planFor(p)
+	ohw := c.oh * c.ow
+	parts := min(p.N, 4*threads)
+	size := c.kdim * c.kg // dWᵀ of one group: taps × kg
+	partial := f32Pool.get(parts * size)
+	defer f32Pool.put(partial)
+	for g := 0; g < p.Groups; g++ {
+		clear(*partial)
+		parallelN(threads, parts, 1, func(lo, hi int) {
+			tb, dyt := f32Pool.get(c.tlen), f32Pool.get(ohw*c.kg)
+			defer f32Pool.put(tb)
+			defer f32Pool.put(dyt)
+			for part := lo; part < hi; part++ {
+				acc := (*partial)[part*size : (part+1)*size]
+				for n := part * p.N / parts; n < (part+1)*p.N/parts; n++ {
+					transformInput(c, x[(n*p.C+g*c.cg)*p.H*p.W:], *tb, 0, false)
+					transposeIn(dy[(n*p.K+g*c.kg)*ohw:(n*p.K+(g+1)*c.kg)*ohw], *dyt, ohw, c.kg)
+					for t0 := 0; t0 < c.kdim; t0 += wgradTaps {
+						tt := min(wgradTaps, c.kdim-t0)
+						for k0 := 0; k0 < c.kg; {
+							nv := min(2, (c.kg-k0)/16)
+							kerns[nv][tt](unsafe.Pointer(&acc[t0*c.kg+k0]), c.kg, unsafe.Pointer(&(*tb)[0]), &c.offs[t0],
+								unsafe.Pointer(&(*dyt)[k0]), c.kg, c.oh, c.ow, c.wq)
+							k0 += 16 * nv
+						}
+					}
+				}
+			}
+		})
+		for k := 0; k < c.kg; k++ {
+			row := dw[(g*c.kg+k)*c.kdim : (g*c.kg+k+1)*c.kdim]
+			for t := range row {
+				var s float32
+				for part := 0; part < parts; part++ {
+					s += (*partial)[part*size+t*c.kg+k]
+				}
+				row[t] = s
+			}
+		}
+	}
+}
+
+// transposeIn writes y (kg planes of hw pixels, kg a multiple of 8) into yt
+// (hw pixels × kg channels), by 8×8 blocks: transposeOut's inverse.
+func transposeIn(y, yt []float32, hw, kg int) {
+	p := 0
+	for ; p+8 <= hw; p += 8 {
+		for k0 := 0; k0 < kg; k0 += 8 {
+			transpose8(yt[p*kg+k0:], kg, y[k0*hw+p:], hw)
+		}
+	}
+	for ; p < hw; p++ {
+		for k := 0; k < kg; k++ {
+			yt[p*kg+k] = y[k*hw+p]
 		}
 	}
 }

@@ -265,6 +265,63 @@ func igemm256s16p6(kg int, a, b, c unsafe.Pointer, ldc int, rowBias, colBias uns
 var s16AVX2 = [...]intKernel{nil, igemm256s16p1, igemm256s16p2, igemm256s16p3, igemm256s16p4, igemm256s16p5, igemm256s16p6}
 
 //go:noescape
+func wgradc512n1t1(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n1t2(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n1t3(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n1t4(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n1t5(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n1t6(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n1t7(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n1t8(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n1t9(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n2t1(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n2t2(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n2t3(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n2t4(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n2t5(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n2t6(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n2t7(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n2t8(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+//go:noescape
+func wgradc512n2t9(c unsafe.Pointer, ldc int, t unsafe.Pointer, toffs *int, dy unsafe.Pointer, ldy, rows, cols, ldt int)
+
+// wgradc512 holds the channel-vectorised weight-gradient tiles (see gen_asm.go), indexed by 16-channel vectors and taps per tile.
+var wgradc512 = [...][10]wgradChanKernel{1: {1: wgradc512n1t1, 2: wgradc512n1t2, 3: wgradc512n1t3, 4: wgradc512n1t4, 5: wgradc512n1t5, 6: wgradc512n1t6, 7: wgradc512n1t7, 8: wgradc512n1t8, 9: wgradc512n1t9}, 2: {1: wgradc512n2t1, 2: wgradc512n2t2, 3: wgradc512n2t3, 4: wgradc512n2t4, 5: wgradc512n2t5, 6: wgradc512n2t6, 7: wgradc512n2t7, 8: wgradc512n2t8, 9: wgradc512n2t9}}
+
+//go:noescape
 func sconvc512n1w1(kc int, t unsafe.Pointer, offs *int, w unsafe.Pointer, ldw int, c unsafe.Pointer, ldc int)
 
 //go:noescape

@@ -26,6 +26,10 @@ type floatArch struct {
 	// wgrad is the convolution weight-gradient tile (wgrad512; nil where
 	// there is none): see weightGradSIMD.
 	wgrad wgradKernel
+	// wgradChan are the channel-vectorised weight-gradient tiles by
+	// 16-channel vectors and taps per tile (wgradc512; nil where there are
+	// none): see weightGradChannels.
+	wgradChan [][wgradTaps + 1]wgradChanKernel
 	// convChan are the channel-vectorised convolution tiles by 16-channel
 	// vectors and pixels per tile (sconvc512; nil where there are none):
 	// see convChannelsSIMD.
