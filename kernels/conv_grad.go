@@ -195,14 +195,18 @@ func weightGradChannels(kerns [][wgradTaps + 1]wgradChanKernel, p ConvParams, x,
 				}
 			}
 		})
+		// Sum the parts into the first (contiguous adds, split over the
+		// threads), then transpose dWᵀ into dW.
+		sum := (*partial)[:size]
+		parallelN(threads, size, 4096, func(lo, hi int) {
+			for part := 1; part < parts; part++ {
+				addTo(sum[lo:hi], (*partial)[part*size+lo:part*size+hi])
+			}
+		})
 		for k := 0; k < c.kg; k++ {
 			row := dw[(g*c.kg+k)*c.kdim : (g*c.kg+k+1)*c.kdim]
 			for t := range row {
-				var s float32
-				for part := 0; part < parts; part++ {
-					s += (*partial)[part*size+t*c.kg+k]
-				}
-				row[t] = s
+				row[t] = sum[t*c.kg+k]
 			}
 		}
 	}
