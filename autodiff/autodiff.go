@@ -36,6 +36,16 @@ type Differentiable interface {
 	Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*tensor.Tensor, error)
 }
 
+// ReluFuser is implemented by kernels that can also apply a ReLU that
+// alone reads their first output: FuseRelu returns a kernel computing
+// ReLU(op(inputs)) with the gradient of the pair, or nil when it cannot.
+// Compile fuses such pairs (float32 values that are no graph output), so
+// training makes one pass over the tensor instead of two and never stores
+// the intermediate; Tape.Value returns nil for it.
+type ReluFuser interface {
+	FuseRelu() graph.Kernel
+}
+
 // Options selects what Compile differentiates.
 type Options struct {
 	// Trainable reports whether a parameter receives a gradient; nil means
@@ -132,9 +142,82 @@ func Compile(g *graph.Graph, inputs map[string][]int, opts Options) (*Program, e
 	for name, s := range p.slots {
 		p.wantGrad[s] = grad[name]
 	}
+	p.fuseRelus()
 	p.scheduleReleases()
 	p.pool = graph.NewPool()
 	return p, nil
+}
+
+// noFusion disables fuseRelus (tests compare fused and unfused programs).
+var noFusion = false
+
+// fuseRelus merges each Relu into the step producing its input when that
+// step's kernel is a ReluFuser and nothing else reads the value (see
+// ReluFuser).
+func (p *Program) fuseRelus() {
+	if noFusion {
+		return
+	}
+	readers := make([]int, p.nslots)
+	producer := make([]int, p.nslots)
+	for i, st := range p.steps {
+		for _, s := range st.in {
+			if s >= 0 {
+				readers[s]++
+			}
+		}
+		for _, s := range st.out {
+			if s >= 0 {
+				producer[s] = i
+			}
+		}
+	}
+	for _, s := range p.outputs {
+		readers[s]++
+	}
+	names := make([]string, p.nslots)
+	for name, s := range p.slots {
+		names[s] = name
+	}
+	dropped := make([]bool, len(p.steps))
+	for j, st := range p.steps {
+		if st.node.Op != "Relu" || len(st.in) != 1 || len(st.out) != 1 || st.in[0] < 0 || st.out[0] < 0 {
+			continue
+		}
+		s := st.in[0]
+		if readers[s] != 1 || p.Types[names[s]].DType != tensor.Float32 {
+			continue
+		}
+		if _, param := p.Graph.Params[names[s]]; param || slices.Contains(p.inputs, s) {
+			continue
+		}
+		i := producer[s]
+		pr := &p.steps[i]
+		if dropped[i] || len(pr.out) == 0 || pr.out[0] != s || slices.ContainsFunc(pr.out[1:], func(o int) bool { return o >= 0 && readers[o] > 0 }) {
+			continue
+		}
+		f, ok := pr.kernel.(ReluFuser)
+		if !ok {
+			continue
+		}
+		fused := f.FuseRelu()
+		if fused == nil {
+			continue
+		}
+		if _, ok := fused.(Differentiable); pr.grad && !ok {
+			continue
+		}
+		pr.kernel, pr.out = fused, []int{st.out[0]}
+		producer[st.out[0]] = i
+		dropped[j] = true
+	}
+	kept := p.steps[:0]
+	for j, st := range p.steps {
+		if !dropped[j] {
+			kept = append(kept, st)
+		}
+	}
+	p.steps = kept
 }
 
 // scheduleReleases decides when each intermediate value can go back to the

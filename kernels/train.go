@@ -84,8 +84,9 @@ func BatchNormStats(x []float32, n, c, hw int, mean, variance []float32) {
 }
 
 // BatchNormAffine sets y = x·scale[ch] + shift[ch] for every value of
-// channel ch (NCHW). y may alias x.
-func BatchNormAffine(y, x []float32, n, c, hw int, scale, shift []float32) {
+// channel ch (NCHW), then, when relu is set, max(y, 0) (a ReLU fused into
+// batch norm; NaN stays NaN, as in ReLU). y may alias x.
+func BatchNormAffine(y, x []float32, n, c, hw int, scale, shift []float32, relu bool) {
 	checkNCHW("BatchNormAffine", n, c, hw, [][]float32{y, x}, len(scale), len(shift))
 	parallelN(threads, n*c, max(1, (1<<14)/max(hw, 1)), func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
@@ -93,20 +94,54 @@ func BatchNormAffine(y, x []float32, n, c, hw int, scale, shift []float32) {
 			src, dst := x[nc*hw:(nc+1)*hw], y[nc*hw:(nc+1)*hw]
 			a, b := scale[ch], shift[ch]
 			j := 0
-			if trainSIMD {
+			switch {
+			case trainSIMD && relu:
+				j = affineReluF32(dst, src, a, b)
+			case trainSIMD:
 				j = affineF32(dst, src, a, b)
 			}
 			for ; j < len(dst); j++ {
-				dst[j] = src[j]*a + b
+				v := src[j]*a + b
+				if relu && v < 0 {
+					v = 0
+				}
+				dst[j] = v
 			}
 		}
 	})
 }
 
-// BatchNormGradSums sets sumDy[ch] = Σ dy and sumDyX[ch] = Σ dy·(x − mean[ch])
-// over channel ch (NCHW): the two reductions of batch norm's backward.
-func BatchNormGradSums(dy, x []float32, n, c, hw int, mean []float32, sumDy, sumDyX []float64) {
+// AddF32 sets y = a + b elementwise, then, when relu is set, max(y, 0)
+// (a ReLU fused into the sum). y may alias a or b.
+func AddF32(y, a, b []float32, relu bool) {
+	if len(a) < len(y) || len(b) < len(y) {
+		panic("kernels: AddF32: operand shorter than y")
+	}
+	parallelN(threads, len(y), 1<<15, func(lo, hi int) {
+		d, u, v := y[lo:hi], a[lo:hi], b[lo:hi]
+		j := 0
+		if trainSIMD {
+			j = addF32(d, u, v, relu)
+		}
+		for ; j < len(d); j++ {
+			s := u[j] + v[j]
+			if relu && s < 0 {
+				s = 0
+			}
+			d[j] = s
+		}
+	})
+}
+
+// BatchNormGradSums sets sumDy[ch] = Σ g and sumDyX[ch] = Σ g·(x − mean[ch])
+// over channel ch (NCHW), the two reductions of batch norm's backward, with
+// g = dy, or, when mask is not nil, g = dy where mask > 0 and 0 elsewhere:
+// the gradient through a ReLU fused after batch norm, mask its output.
+func BatchNormGradSums(dy, mask, x []float32, n, c, hw int, mean []float32, sumDy, sumDyX []float64) {
 	checkNCHW("BatchNormGradSums", n, c, hw, [][]float32{dy, x}, len(mean), len(sumDy), len(sumDyX))
+	if mask != nil {
+		checkNCHW("BatchNormGradSums", n, c, hw, [][]float32{mask})
+	}
 	parallelN(threads, c, 1, func(lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			var s, d float64
@@ -114,7 +149,12 @@ func BatchNormGradSums(dy, x []float32, n, c, hw int, mean []float32, sumDy, sum
 				base := (i*c + ch) * hw
 				for o := 0; o < hw; o += statChunk {
 					e := min(hw, o+statChunk)
-					rs, rd := sumDevDotRun(dy[base+o:base+e], x[base+o:base+e], mean[ch])
+					var rs, rd float32
+					if mask != nil {
+						rs, rd = sumDevDotMaskRun(dy[base+o:base+e], mask[base+o:base+e], x[base+o:base+e], mean[ch])
+					} else {
+						rs, rd = sumDevDotRun(dy[base+o:base+e], x[base+o:base+e], mean[ch])
+					}
 					s += float64(rs)
 					d += float64(rd)
 				}
@@ -124,17 +164,35 @@ func BatchNormGradSums(dy, x []float32, n, c, hw int, mean []float32, sumDy, sum
 	})
 }
 
-// BatchNormGradInput sets dx = a[ch]·dy + b[ch]·x + c0[ch] over channel ch
-// (NCHW): batch norm's input gradient once its reductions are known. dx may
-// alias dy.
-func BatchNormGradInput(dx, dy, x []float32, n, c, hw int, a, b, c0 []float32) {
+// BatchNormGradInput sets dx = a[ch]·g + b[ch]·x + c0[ch] over channel ch
+// (NCHW), batch norm's input gradient once its reductions are known, with
+// g as in BatchNormGradSums (dy, masked by mask > 0 when mask is not nil).
+// dx may alias dy.
+func BatchNormGradInput(dx, dy, mask, x []float32, n, c, hw int, a, b, c0 []float32) {
 	checkNCHW("BatchNormGradInput", n, c, hw, [][]float32{dx, dy, x}, len(a), len(b), len(c0))
+	if mask != nil {
+		checkNCHW("BatchNormGradInput", n, c, hw, [][]float32{mask})
+	}
 	parallelN(threads, n*c, max(1, (1<<14)/max(hw, 1)), func(lo, hi int) {
 		for nc := lo; nc < hi; nc++ {
 			ch := nc % c
 			d, g, v := dx[nc*hw:(nc+1)*hw], dy[nc*hw:(nc+1)*hw], x[nc*hw:(nc+1)*hw]
 			ac, bc, cc := a[ch], b[ch], c0[ch]
 			j := 0
+			if mask != nil {
+				m := mask[nc*hw : (nc+1)*hw]
+				if trainSIMD {
+					j = affine2MaskF32(d, g, m, v, ac, bc, cc)
+				}
+				for ; j < len(d); j++ {
+					gj := g[j]
+					if !(m[j] > 0) {
+						gj = 0
+					}
+					d[j] = ac*gj + bc*v[j] + cc
+				}
+				continue
+			}
 			if trainSIMD {
 				j = affine2F32(d, g, v, ac, bc, cc)
 			}
@@ -164,6 +222,25 @@ func sumDevDotRun(dy, x []float32, m float32) (float32, float32) {
 		return sumDevDotF32(dy, x, m)
 	}
 	return sumDevDotGo(dy, x, m)
+}
+
+func sumDevDotMaskRun(dy, y, x []float32, m float32) (float32, float32) {
+	if trainSIMD {
+		return sumDevDotMaskF32(dy, y, x, m)
+	}
+	return sumDevDotMaskGo(dy, y, x, m)
+}
+
+// sumDevDotMaskGo is sumDevDotMaskF32 in Go.
+func sumDevDotMaskGo(dy, y, x []float32, m float32) (s, d float32) {
+	y, x = y[:len(dy)], x[:len(dy)]
+	for i, g := range dy {
+		if y[i] > 0 {
+			s += g
+			d += g * (x[i] - m)
+		}
+	}
+	return s, d
 }
 
 // sumGo is sumF32 in Go.

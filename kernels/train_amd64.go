@@ -46,3 +46,26 @@ func affine2F32(y, u, v []float32, a, b, c float32) int
 //
 //go:noescape
 func padRowsF32(dst, src []float32, rows, w, ld int)
+
+// affineReluF32 sets y[i] = max(a·x[i] + b, 0) for the largest multiple of
+// 8 ≤ len(y), which it returns.
+//
+//go:noescape
+func affineReluF32(y, x []float32, a, b float32) int
+
+// addF32 sets y[i] = a[i] + b[i] (then max(·, 0) when relu is set) for the
+// largest multiple of 8 ≤ len(y), which it returns.
+//
+//go:noescape
+func addF32(y, a, b []float32, relu bool) int
+
+// sumDevDotMaskF32 is sumDevDotF32 of g = dy where y > 0 (else 0).
+//
+//go:noescape
+func sumDevDotMaskF32(dy, y, x []float32, m float32) (s, d float32)
+
+// affine2MaskF32 sets r[i] = a·g + b·x[i] + c, g = dy[i] where y[i] > 0
+// (else 0), for the largest multiple of 8 ≤ len(r), which it returns.
+//
+//go:noescape
+func affine2MaskF32(r, dy, y, x []float32, a, b, c float32) int

@@ -12,3 +12,9 @@ func sumDevDotF32(dy, x []float32, m float32) (s, d float32) { return sumDevDotG
 func affineF32(y, x []float32, a, b float32) int             { return 0 }
 func affine2F32(y, u, v []float32, a, b, c float32) int      { return 0 }
 func padRowsF32(dst, src []float32, rows, w, ld int)         {}
+func affineReluF32(y, x []float32, a, b float32) int         { return 0 }
+func addF32(y, a, b []float32, relu bool) int                { return 0 }
+func sumDevDotMaskF32(dy, y, x []float32, m float32) (s, d float32) {
+	return sumDevDotMaskGo(dy, y, x, m)
+}
+func affine2MaskF32(r, dy, y, x []float32, a, b, c float32) int { return 0 }

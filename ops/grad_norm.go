@@ -13,6 +13,12 @@ import (
 // with running statistics BN is a per-channel affine map whose statistics
 // are ordinary inputs (they get gradients; callers choose not to train them).
 func (k batchNorm) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return k.backward(ctx, in, out, dOut, nil)
+}
+
+// backward is Backward; with a mask (the output of a ReLU fused after batch
+// norm, bnRelu) the output gradient only flows where mask > 0.
+func (k batchNorm) backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor, mask []float32) ([]*tensor.Tensor, error) {
 	x := in[0]
 	n, c, hw := x.Dim(0), x.Dim(1), tensor.NumElems(x.Shape()[2:])
 	batchStats := k.training || (ctx != nil && ctx.Training)
@@ -28,7 +34,7 @@ func (k batchNorm) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 	gamma := in[1].Float32()
 	xs, dy := x.Float32(), dOut[0].Float32()
 	sumDy, sumDyX := make([]float64, c), make([]float64, c) // Σdy and Σdy·(x−μ)
-	kernels.BatchNormGradSums(dy, xs, n, c, hw, mean, sumDy, sumDyX)
+	kernels.BatchNormGradSums(dy, mask, xs, n, c, hw, mean, sumDy, sumDyX)
 	dgamma, dbeta := tensor.Zeros(tensor.Float32, c), tensor.Zeros(tensor.Float32, c)
 	dmean, dvar := tensor.Zeros(tensor.Float32, c), tensor.Zeros(tensor.Float32, c)
 	a, bx, c0 := make([]float32, c), make([]float32, c), make([]float32, c)
@@ -52,7 +58,7 @@ func (k batchNorm) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 		}
 	}
 	dx := ctx.Alloc(tensor.Float32, x.Shape()...)
-	kernels.BatchNormGradInput(dx.Float32(), dy, xs, n, c, hw, a, bx, c0)
+	kernels.BatchNormGradInput(dx.Float32(), dy, mask, xs, n, c, hw, a, bx, c0)
 	if batchStats {
 		return []*tensor.Tensor{dx, dgamma, dbeta}, nil
 	}

@@ -52,6 +52,11 @@ func (k batchNorm) InferShapes(in []graph.ValueInfo, _ []*tensor.Tensor) ([]grap
 // statistics; in training mode the batch statistics, and it also returns the
 // updated running mean and variance (ONNX: population variance).
 func (k batchNorm) Run(ctx *graph.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	return k.run(ctx, in, false)
+}
+
+// run is Run, followed by ReLU when relu is set (bnRelu).
+func (k batchNorm) run(ctx *graph.Ctx, in []*tensor.Tensor, relu bool) ([]*tensor.Tensor, error) {
 	if err := need(in, 5); err != nil {
 		return nil, err
 	}
@@ -95,7 +100,7 @@ func (k batchNorm) Run(ctx *graph.Ctx, in []*tensor.Tensor) ([]*tensor.Tensor, e
 		m[ch] = scale[ch] / float32(math.Sqrt(float64(variance[ch]+k.eps)))
 		b[ch] = bias[ch] - mean[ch]*m[ch]
 	}
-	kernels.BatchNormAffine(y.Float32(), x.Float32(), n, c, hw, m, b)
+	kernels.BatchNormAffine(y.Float32(), x.Float32(), n, c, hw, m, b, relu)
 	if outs == nil {
 		outs = []*tensor.Tensor{y}
 	}
