@@ -2,6 +2,7 @@ package kernels
 
 import (
 	"fmt"
+	"slices"
 	"unsafe"
 )
 
@@ -38,6 +39,9 @@ func Conv2DInputGrad(p ConvParams, dy, w, dx []float32) {
 		Conv2D(q, dy, *fw, nil, dx)
 		return
 	}
+	if inputGradPhases(p, dy, w, dx) {
+		return
+	}
 	// Otherwise one GEMM per group over the batch, Wᵀ·dY, scattered back
 	// onto the image by col2im.
 	hw := p.OutH() * p.OutW()
@@ -58,6 +62,110 @@ func Conv2DInputGrad(p ConvParams, dy, w, dx []float32) {
 			}
 		})
 	}
+}
+
+// phaseTaps describes, along one axis of a strided convolution, the input
+// positions i = stride·u + e of phase e: the kernel taps r = rho + stride·m
+// (m < count) reach them, from output position u + delta − m.
+type phaseTaps struct{ rho, count, delta int }
+
+func taps1D(e, stride, pad, k int) phaseTaps {
+	rho := (e + pad) % stride
+	t := phaseTaps{rho: rho, delta: (e + pad - rho) / stride}
+	if rho < k {
+		t.count = (k - rho + stride - 1) / stride
+	}
+	return t
+}
+
+// inputGradPhases computes the input gradient of a strided, undilated
+// convolution as one stride-1 convolution of dY per input phase: input
+// rows and columns of phase (eh, ew) — i = stride·u + e — receive gradient
+// only from the kernel taps congruent to e + pad modulo the stride, a
+// smaller flipped kernel that slides over dY with stride 1. Each phase runs
+// through Conv2D (so the fast convolution paths apply) and its output is
+// scattered into every stride-th value of dX; the FLOPs are those of the
+// transposed convolution, with no column matrix. It reports false (having
+// done nothing) for dilated convolutions and for paddings of a kernel's
+// size or more, which would need negative padding here.
+func inputGradPhases(p ConvParams, dy, w, dx []float32) bool {
+	if p.DilH != 1 || p.DilW != 1 {
+		return false
+	}
+	oh, ow := p.OutH(), p.OutW()
+	type phase struct {
+		eh, ew int
+		th, tw phaseTaps
+		q      ConvParams
+		hu, wu int
+	}
+	var phases []phase
+	for eh := 0; eh < p.StrideH; eh++ {
+		for ew := 0; ew < p.StrideW; ew++ {
+			ph := phase{eh: eh, ew: ew, th: taps1D(eh, p.StrideH, p.PadT, p.R), tw: taps1D(ew, p.StrideW, p.PadL, p.S)}
+			ph.hu, ph.wu = ceilDiv(max(0, p.H-eh), p.StrideH), ceilDiv(max(0, p.W-ew), p.StrideW)
+			if ph.hu == 0 || ph.wu == 0 || ph.th.count == 0 || ph.tw.count == 0 {
+				phases = append(phases, ph) // no tap reaches this phase: zero
+				continue
+			}
+			padT, padL := ph.th.count-1-ph.th.delta, ph.tw.count-1-ph.tw.delta
+			if padT < 0 || padL < 0 {
+				return false
+			}
+			ph.q = ConvParams{N: p.N, C: p.K, H: oh, W: ow, K: p.C, R: ph.th.count, S: ph.tw.count, Groups: p.Groups,
+				StrideH: 1, StrideW: 1, DilH: 1, DilW: 1, PadT: padT, PadL: padL,
+				PadB: max(0, ph.hu-oh-padT+ph.th.count-1), PadR: max(0, ph.wu-ow-padL+ph.tw.count-1)}
+			phases = append(phases, ph)
+		}
+	}
+	cg, kg := p.C/p.Groups, p.K/p.Groups
+	hw := p.H * p.W
+	if slices.ContainsFunc(phases, func(ph phase) bool { return ph.q.N == 0 }) {
+		// Some positions get no gradient (1×1 kernels with stride):
+		// clearing all of dX is faster than clearing every stride-th value.
+		Parallel(p.N*p.C, 1, func(lo, hi int) { clear(dx[lo*hw : hi*hw]) })
+	}
+	for _, ph := range phases {
+		if ph.q.N == 0 {
+			continue
+		}
+		q := ph.q
+		mh, mw := q.R, q.S
+		// Sub-kernel (C, K/G, mh, mw), flipped: tap (a, b) is the original
+		// tap (rho + stride·(mh−1−a), …).
+		sw := f32Pool.get(p.C * kg * mh * mw)
+		for g := 0; g < p.Groups; g++ {
+			for k := 0; k < kg; k++ {
+				for c := 0; c < cg; c++ {
+					src := w[((g*kg+k)*cg+c)*p.R*p.S:]
+					dst := (*sw)[((g*cg+c)*kg+k)*mh*mw:]
+					for a := 0; a < mh; a++ {
+						r := ph.th.rho + p.StrideH*(mh-1-a)
+						for b := 0; b < mw; b++ {
+							dst[a*mw+b] = src[r*p.S+ph.tw.rho+p.StrideW*(mw-1-b)]
+						}
+					}
+				}
+			}
+		}
+		qh, qw := q.OutH(), q.OutW()
+		out := f32Pool.get(p.N * p.C * qh * qw)
+		Conv2D(q, dy, *sw, nil, *out)
+		f32Pool.put(sw)
+		Parallel(p.N*p.C, 1, func(lo, hi int) {
+			for nc := lo; nc < hi; nc++ {
+				img, src := dx[nc*hw:(nc+1)*hw], (*out)[nc*qh*qw:(nc+1)*qh*qw]
+				for u := 0; u < ph.hu; u++ {
+					row, srow := img[(p.StrideH*u+ph.eh)*p.W:], src[u*qw:u*qw+ph.wu]
+					for v, x := range srow {
+						row[p.StrideW*v+ph.ew] = x
+					}
+				}
+			}
+		})
+		f32Pool.put(out)
+	}
+	return true
 }
 
 // checkConvGrad panics unless p is valid and the operands are long enough:
