@@ -36,6 +36,14 @@ type Differentiable interface {
 	Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*tensor.Tensor, error)
 }
 
+// SelectiveDifferentiable is implemented by kernels that can skip the
+// gradients nobody needs (the input image's, frozen weights'): Backward
+// then goes through BackwardNeeded with need[j] reporting whether input j's
+// gradient is used, and may return nil for the others.
+type SelectiveDifferentiable interface {
+	BackwardNeeded(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error)
+}
+
 // ReluFuser is implemented by kernels that can also apply a ReLU that
 // alone reads their first output: FuseRelu returns a kernel computing
 // ReLU(op(inputs)) with the gradient of the pair, or nil when it cannot.
@@ -472,7 +480,17 @@ func (t *Tape) backwardStep(i int, g []*tensor.Tensor) error {
 	for j, s := range st.in {
 		in[j] = t.at(s)
 	}
-	dIn, err := st.kernel.(Differentiable).Backward(t.ctx, in, t.stepOuts[i], dOut)
+	var dIn []*tensor.Tensor
+	var err error
+	if sk, ok := st.kernel.(SelectiveDifferentiable); ok {
+		need := make([]bool, len(st.in))
+		for j, s := range st.in {
+			need[j] = s >= 0 && p.wantGrad[s]
+		}
+		dIn, err = sk.BackwardNeeded(t.ctx, in, t.stepOuts[i], dOut, need)
+	} else {
+		dIn, err = st.kernel.(Differentiable).Backward(t.ctx, in, t.stepOuts[i], dOut)
+	}
 	if err != nil {
 		return fmt.Errorf("%v: backward: %w", st.node, err)
 	}
