@@ -33,8 +33,18 @@
 // phases once, and the GEMM packs its B panels straight from that buffer, so
 // no im2col matrix is ever written; bias and ReLU are applied in the GEMM's
 // epilogue. Depthwise convolutions (memory-bound) skip GEMM altogether.
+// With 16, 32 or 64 output channels per group and a batch, AVX-512 runs a
+// channel-vectorised kernel instead (output channels in the vector lanes,
+// input pixels as broadcasts from the padded input, nothing packed).
 // Results equal the float64 definition within float32 rounding; summation
 // order differs between backends.
+//
+// # Training
+//
+// Conv2DWeightGrad and Conv2DInputGrad are the convolution's backward
+// passes (no column matrix on the SIMD backends); ReluGradF32, AddF32 and
+// the BatchNorm* functions are the memory-bound passes of training, as
+// AVX2 loops split over the threads.
 //
 // # Integers: exactness
 //
