@@ -77,6 +77,43 @@ func (k arithKernel) Backward(_ *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*
 	return res, nil
 }
 
+// BackwardNeeded implements autodiff.SelectiveDifferentiable: a product
+// by a one-element tensor (the attention scale, constants) takes a direct
+// loop, and gradients nobody needs (constants') are skipped; the rest is
+// Backward.
+func (k arithKernel) BackwardNeeded(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor, need []bool) ([]*tensor.Tensor, error) {
+	if k.op != opMul || len(in) != 2 || len(need) != 2 || float32Only(in, 0, 1) != nil {
+		return k.Backward(ctx, in, out, dOut)
+	}
+	big, small := 0, 1
+	if in[0].Len() == 1 && in[1].Len() != 1 {
+		big, small = 1, 0
+	}
+	if in[small].Len() != 1 || !tensor.SameShape(in[big].Shape(), out[0].Shape()) {
+		return k.Backward(ctx, in, out, dOut)
+	}
+	dy, x, s := dOut[0].Float32(), in[big].Float32(), in[small].Float32()[0]
+	grads := make([]*tensor.Tensor, 2)
+	if need[big] {
+		d := ctx.Alloc(tensor.Float32, in[big].Shape()...)
+		dx := d.Float32()
+		kernels.Parallel(len(dx), parallelGrain, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				dx[i] = dy[i] * s
+			}
+		})
+		grads[big] = d
+	}
+	if need[small] {
+		var acc float64
+		for i, g := range dy {
+			acc += float64(g) * float64(x[i])
+		}
+		grads[small] = tensor.New(in[small].Shape(), []float32{float32(acc)})
+	}
+	return grads, nil
+}
+
 // Backward implements autodiff.Differentiable for Pow (float base and
 // exponent): d/dx = b·x^(b−1), d/db = x^b·ln x.
 func (powKernel) Backward(_ *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*tensor.Tensor, error) {

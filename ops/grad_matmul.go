@@ -13,8 +13,9 @@ func (matMul) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*tenso
 	if err != nil {
 		return nil, err
 	}
-	da := tensor.Zeros(tensor.Float32, in[0].Shape()...)
-	db := tensor.Zeros(tensor.Float32, in[1].Shape()...)
+	// Zeroed: products of broadcast batches accumulate (β = 1).
+	da := ctx.Zeros(tensor.Float32, in[0].Shape()...)
+	db := ctx.Zeros(tensor.Float32, in[1].Shape()...)
 	a, b, dc := in[0].Float32(), in[1].Float32(), dOut[0].Float32()
 	mk, kn, mn := p.m*p.k, p.k*p.n, p.m*p.n
 	i := 0
@@ -42,8 +43,8 @@ func (g gemm) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*tenso
 	if g.transB {
 		ldb = k
 	}
-	da := tensor.Zeros(tensor.Float32, in[0].Shape()...)
-	db := tensor.Zeros(tensor.Float32, in[1].Shape()...)
+	da := ctx.Alloc(tensor.Float32, in[0].Shape()...) // β = 0: overwritten
+	db := ctx.Alloc(tensor.Float32, in[1].Shape()...)
 	if g.transA { // A is k×m: dA = α·op(B)·dYᵀ
 		kernels.Sgemm(g.transB, true, k, m, n, g.alpha, b, ldb, dy, n, 0, da.Float32(), m)
 	} else { // dA = α·dY·op(B)ᵀ
@@ -56,13 +57,29 @@ func (g gemm) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([]*tenso
 	}
 	grads := []*tensor.Tensor{da, db, nil}
 	if c := opt(in, 2); c != nil && g.beta != 0 {
-		dc := tensor.SumTo(dOut[0], c.Shape())
+		dc := sumRows(dOut[0], m, n, c.Shape())
 		if dc == dOut[0] || g.beta != 1 {
 			dc = scaled(dc, g.beta)
 		}
 		grads[2] = dc
 	}
 	return grads, nil
+}
+
+// sumRows is tensor.SumTo(dy, shape) for an m×n dY, with the common bias
+// shapes ([n] or [1, n]: the sum of the rows) in a tight loop.
+func sumRows(dy *tensor.Tensor, m, n int, shape []int) *tensor.Tensor {
+	if tensor.NumElems(shape) != n || (len(shape) != 1 && !(len(shape) == 2 && shape[0] == 1)) || m == 1 {
+		return tensor.SumTo(dy, shape)
+	}
+	out := tensor.Zeros(tensor.Float32, shape...)
+	o, d := out.Float32(), dy.Float32()
+	for i := 0; i < m; i++ {
+		for j, v := range d[i*n : (i+1)*n] {
+			o[j] += v
+		}
+	}
+	return out
 }
 
 // scaled returns s·t as a new float32 tensor.

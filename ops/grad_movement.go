@@ -118,8 +118,32 @@ func (k sliceKernel) Backward(_ *graph.Ctx, in, _, dOut []*tensor.Tensor) ([]*te
 }
 
 // Backward implements autodiff.Differentiable.
-func (k gatherKernel) Backward(_ *graph.Ctx, in, _, dOut []*tensor.Tensor) ([]*tensor.Tensor, error) {
-	return dataInput0(k, in, dOut)
+// Float32 data takes a direct scatter-add along the axis (the ViT's q/k/v
+// split and class-token pooling); other types route indices.
+func (k gatherKernel) Backward(ctx *graph.Ctx, in, _, dOut []*tensor.Tensor) ([]*tensor.Tensor, error) {
+	x, idx := in[0], in[1]
+	ax, err := normAxis(k.axis, x.Rank())
+	if err != nil || x.DType() != tensor.Float32 || !idx.DType().IsInteger() {
+		return dataInput0(k, in, dOut)
+	}
+	dim := x.Shape()[ax]
+	outer, inner := tensor.NumElems(x.Shape()[:ax]), tensor.NumElems(x.Shape()[ax+1:])
+	ix := ints(idx)
+	dx := ctx.Zeros(tensor.Float32, x.Shape()...)
+	d, dy := dx.Float32(), dOut[0].Float32()
+	for o := 0; o < outer; o++ {
+		for j, v := range ix {
+			if v < 0 {
+				v += dim
+			}
+			dst := d[(o*dim+v)*inner : (o*dim+v+1)*inner]
+			src := dy[(o*len(ix)+j)*inner : (o*len(ix)+j+1)*inner]
+			for e, g := range src {
+				dst[e] += g
+			}
+		}
+	}
+	return []*tensor.Tensor{dx, nil}, nil
 }
 
 // Backward implements autodiff.Differentiable: the sum over broadcast axes.

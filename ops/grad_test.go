@@ -143,6 +143,11 @@ func TestGradientsElementwise(t *testing.T) {
 		cases = append(cases, gradCase{name: op + "_broadcast", op: op, inputs: []*tensor.Tensor{randn(r, 2, 3, 4), positive(r, 3, 1)}})
 	}
 	cases = append(cases,
+		// A one-element factor (either side), and a constant one whose
+		// gradient is skipped (arithKernel.BackwardNeeded).
+		gradCase{name: "Mul_scalar", op: "Mul", inputs: []*tensor.Tensor{randn(r, 2, 3, 4), randn(r, 1)}},
+		gradCase{name: "Mul_scalar_first", op: "Mul", inputs: []*tensor.Tensor{tensor.Scalar(float32(1.5)), randn(r, 3, 4)}},
+		gradCase{name: "Mul_const", op: "Mul", inputs: []*tensor.Tensor{randn(r, 3, 4)}, consts: map[int]*tensor.Tensor{1: tensor.Scalar(float32(0.7))}},
 		gradCase{name: "Min", op: "Min", inputs: []*tensor.Tensor{randn(r, 3, 4), randn(r, 4)}},
 		gradCase{name: "Max3", op: "Max", inputs: []*tensor.Tensor{randn(r, 3, 4), randn(r, 3, 4), randn(r, 1)}},
 		gradCase{name: "Pow", op: "Pow", inputs: []*tensor.Tensor{positive(r, 2, 3), randn(r, 3)}},
@@ -176,6 +181,10 @@ func TestGradientsMovement(t *testing.T) {
 			consts: map[int]*tensor.Tensor{1: i64(3, 0), 2: i64(0, 5), 3: i64(0, 1), 4: i64(-2, 2)}},
 		{name: "Gather_repeat", op: "Gather", attrs: map[string]graph.Attr{"axis": graph.IntAttr(1)}, inputs: []*tensor.Tensor{randn(r, 2, 4)},
 			consts: map[int]*tensor.Tensor{1: i64(3, 0, 3)}},
+		{name: "Gather_axis0_negative", op: "Gather", inputs: []*tensor.Tensor{randn(r, 3, 2, 4)},
+			consts: map[int]*tensor.Tensor{1: i64(-1, 0, 2, 0)}},
+		{name: "Gather_scalar_index", op: "Gather", attrs: map[string]graph.Attr{"axis": graph.IntAttr(1)}, inputs: []*tensor.Tensor{randn(r, 2, 3, 4)},
+			consts: map[int]*tensor.Tensor{1: tensor.Scalar[int64](-2)}},
 		{name: "Expand", op: "Expand", inputs: []*tensor.Tensor{randn(r, 1, 3)}, consts: map[int]*tensor.Tensor{1: i64(2, 4, 3)}},
 		{name: "Tile", op: "Tile", inputs: []*tensor.Tensor{randn(r, 2, 3)}, consts: map[int]*tensor.Tensor{1: i64(2, 2)}},
 		{name: "Pad_reflect", op: "Pad", attrs: map[string]graph.Attr{"mode": graph.StringAttr("reflect")}, inputs: []*tensor.Tensor{randn(r, 1, 4, 4)},
