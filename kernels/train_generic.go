@@ -18,3 +18,6 @@ func sumDevDotMaskF32(dy, y, x []float32, m float32) (s, d float32) {
 	return sumDevDotMaskGo(dy, y, x, m)
 }
 func affine2MaskF32(r, dy, y, x []float32, a, b, c float32) int { return 0 }
+func expShiftF32(y, x []float32, shift float32) int             { return 0 }
+func geluF32(y, x []float32) int                                { return 0 }
+func geluGradF32(dx, dy, x []float32) int                       { return 0 }

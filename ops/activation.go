@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"t2c/graph"
+	"t2c/kernels"
 )
 
 func init() {
@@ -60,5 +61,5 @@ func buildGelu(_ *graph.Node, a *graph.Attrs, _ int) (graph.Kernel, error) {
 		return 0.5 * x * (1 + math.Erf(x/math.Sqrt2))
 	}, df: func(x, _ float64) float64 {
 		return 0.5*(1+math.Erf(x/math.Sqrt2)) + x*math.Exp(-x*x/2)/math.Sqrt(2*math.Pi)
-	}, f32: parallel32(gelu32), d32: gelu32Grad}, nil
+	}, f32: kernels.GeluF32, d32: gelu32Grad, grad32: kernels.GeluGradF32}, nil
 }

@@ -184,6 +184,10 @@ func (k unaryKernel) Backward(ctx *graph.Ctx, in, out, dOut []*tensor.Tensor) ([
 		kernels.ReluGradF32(d, dy, x)
 		return []*tensor.Tensor{dx}, nil
 	}
+	if k.grad32 != nil {
+		k.grad32(d, dy, x)
+		return []*tensor.Tensor{dx}, nil
+	}
 	if k.d32 != nil {
 		kernels.Parallel(len(dy), parallelGrain, func(lo, hi int) {
 			for i := lo; i < hi; i++ {

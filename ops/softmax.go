@@ -114,6 +114,24 @@ func softmax[T float32 | float64](o, x []T, outer, dim, inner int) {
 
 // softmax32 is softmax for float32 with exp32, for one outer slice.
 func softmax32(o, x []float32, dim, inner int) {
+	if inner == 1 { // the last axis: a contiguous row, exponentials 8 at a time
+		m := x[0]
+		for _, v := range x[1:dim] {
+			if v > m || v != v {
+				m = v
+			}
+		}
+		kernels.ExpShiftF32(o[:dim], x, m)
+		var sum float32
+		for _, e := range o[:dim] {
+			sum += e
+		}
+		inv := 1 / sum
+		for j := range o[:dim] {
+			o[j] *= inv
+		}
+		return
+	}
 	for i := 0; i < inner; i++ {
 		m := x[i]
 		for j := 1; j < dim; j++ {

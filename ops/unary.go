@@ -74,18 +74,9 @@ type unaryKernel struct {
 	f32  func(o, x []float32)       // optional float32 fast path
 	df   func(x, y float64) float64 // derivative from input x and output y
 	d32  func(x float32) float32    // optional float32 fast derivative
-}
-
-// parallel32 turns a float32 function into a parallel elementwise loop for
-// unaryKernel.f32.
-func parallel32(f func(float32) float32) func(o, x []float32) {
-	return func(o, x []float32) {
-		kernels.Parallel(len(x), parallelGrain, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				o[i] = f(x[i])
-			}
-		})
-	}
+	// grad32, when set, is the float32 backward over whole slices:
+	// dx = dy·f'(x) (vectorised).
+	grad32 func(dx, dy, x []float32)
 }
 
 // float32Loops are tight float32 loops for the ops with integer versions.
