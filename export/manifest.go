@@ -28,6 +28,9 @@ type Manifest struct {
 	Layers []Layer `json:"layers"`
 	// CHeader is the C header's path ("" when not written).
 	CHeader string `json:"c_header,omitempty"`
+	// Sparse states the compressed weight formats and counts the weights
+	// written in them (docs/EXPORT.md, "Sparse weights").
+	Sparse *SparseSection `json:"sparse,omitempty"`
 }
 
 // Settings records the options the export ran with.
@@ -98,6 +101,9 @@ type Param struct {
 	Consumers []string `json:"consumers,omitempty"`
 	// Files are the written files, relative to the export directory.
 	Files []string `json:"files"`
+	// Sparse describes an IntConv/IntMatMul weight's matrix view, N:M
+	// pattern and compressed files.
+	Sparse *SparseWeight `json:"sparse,omitempty"`
 }
 
 // Layer is one layer: the nodes sharing a layer attribute (an IntConv or
@@ -135,6 +141,9 @@ type Layer struct {
 	Tiles *Tiles `json:"tiles,omitempty"`
 	// Notes say why something was not exported for this layer.
 	Notes []string `json:"notes,omitempty"`
+	// Sparse is the sparsity of the layer's weight parameter and the
+	// compressed forms written for it.
+	Sparse *LayerSparsity `json:"sparse,omitempty"`
 }
 
 // GEMM describes acc as Groups independent products C = A·B with

@@ -102,6 +102,9 @@ func (e *exporter) writeAll(root string, inputs []map[string]*tensor.Tensor, sha
 	for i, l := range e.layers {
 		m.Layers = append(m.Layers, e.layerEntry(l, i, perSample))
 	}
+	if err := e.writeSparse(root, m); err != nil {
+		return nil, err
+	}
 	if err := writeFile(filepath.Join(root, manifestFile), func(w io.Writer) error {
 		enc := json.NewEncoder(w)
 		enc.SetEscapeHTML(false)

@@ -78,7 +78,7 @@ describes every file.`,
 					return err
 				}
 			}
-			progress.Logf("exported %s: %d integer ops, %d samples → %s", qm.Name, len(res.Graph.Nodes), len(xs), out)
+			progress.Logf("exported %s: %d integer ops, %d samples, %s → %s", qm.Name, len(res.Graph.Nodes), len(xs), man.Sparse.Summary(), out)
 			if asJSON {
 				return printJSON(man)
 			}
