@@ -131,20 +131,20 @@ func igeluConstants(inGrid, outGrid Grid, attrs map[string]graph.Attr) error {
 // igeluBound is the largest |x_w·(erf + q_1)| for inputs of type d, and
 // whether every intermediate up to it fits int64.
 func igeluBound(d tensor.DType, zp, inMul int64, inShift int, c igeluConsts) (uint64, bool) {
-	lo, hi, ok := nlRange(d)
+	lo, hi, ok := dtypeRange(d)
 	if !ok || inMul == 0 {
 		return 0, false
 	}
-	off := max(nlAbs(zp-lo), nlAbs(hi-zp))
-	if !nlFits(off, nlAbs(inMul), uint64(nlHalf(inShift))) {
+	off := max(uabs(zp-lo), uabs(hi-zp))
+	if !nlFits(off, uabs(inMul), uint64(roundingHalf(inShift))) {
 		return 0, false
 	}
-	xw := (off*nlAbs(inMul) + uint64(nlHalf(inShift))) >> inShift // ≥ max|x_w|
-	erf := max(nlAbs(c.qC), nlAbs(c.qB*c.qB+c.qC))
-	if !nlFits(erf, 1, nlAbs(c.q1)) || !nlFits(xw, erf+nlAbs(c.q1), 0) {
+	xw := (off*uabs(inMul) + uint64(roundingHalf(inShift))) >> inShift // ≥ max|x_w|
+	erf := max(uabs(c.qC), uabs(c.qB*c.qB+c.qC))
+	if !nlFits(erf, 1, uabs(c.q1)) || !nlFits(xw, erf+uabs(c.q1), 0) {
 		return 0, false
 	}
-	return xw * (erf + nlAbs(c.q1)), true
+	return xw * (erf + uabs(c.q1)), true
 }
 
 // intGELUKernel holds an IntGELU node's checked attributes.
@@ -178,7 +178,7 @@ func buildIntGELU(_ *graph.Node, a *graph.Attrs, _ int) (graph.Kernel, error) {
 	k.narrow = int(a.Int("narrow_shift", 0))
 	k.mul, k.shift = a.Int("multiplier", 0), int(a.Int("shift", 0))
 	for name, v := range map[string]int64{"in_multiplier": k.inMul, "multiplier": k.mul} {
-		if v == 0 || nlAbs(v) > nlMaxInt31 {
+		if v == 0 || uabs(v) > nlMaxInt31 {
 			a.Fail(name, "%d must be non-zero with |m| < 2³¹", v)
 		}
 	}
@@ -207,7 +207,7 @@ func (k *intGELUKernel) check(d tensor.DType) error {
 		return nil
 	}
 	g, ok := igeluBound(d, k.inZP, k.inMul, k.inShift, k.c)
-	if !ok || !nlFits((g>>k.narrow)+1, nlAbs(k.mul), uint64(nlHalf(k.shift))) {
+	if !ok || !nlFits((g>>k.narrow)+1, uabs(k.mul), uint64(roundingHalf(k.shift))) {
 		return fmt.Errorf("%v input: the integer GELU's products can overflow int64 with these constants", d)
 	}
 	return nil

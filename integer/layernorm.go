@@ -159,13 +159,13 @@ func (k *intLayerNormKernel) readInteger(a *graph.Attrs) {
 	k.workShift, k.shift = int(a.Int("work_shift", 0)), int(a.Int("shift", 0))
 	k.epsInt = a.Int("eps_int", 0)
 	for _, v := range a.Ints("gamma_int", nil) {
-		if nlAbs(int64(v)) >= 1<<lnGammaBits {
+		if uabs(int64(v)) >= 1<<lnGammaBits {
 			a.Fail("gamma_int", "%d does not fit %d bits and a sign", v, lnGammaBits)
 		}
 		k.g = append(k.g, int64(v))
 	}
 	for _, v := range a.Ints("beta_int", nil) {
-		if nlAbs(int64(v)) >= 1<<lnBetaBits {
+		if uabs(int64(v)) >= 1<<lnBetaBits {
 			a.Fail("beta_int", "%d does not fit %d bits and a sign", v, lnBetaBits)
 		}
 		k.b = append(k.b, int64(v))

@@ -58,7 +58,7 @@ func buildLut(_ *graph.Node, a *graph.Attrs, _ int) (graph.Kernel, error) {
 }
 
 func (k *lutKernel) InferShapes(in []graph.ValueInfo, _ []*tensor.Tensor) ([]graph.ValueInfo, error) {
-	return nlSameShape(in, k.out, nlIntegerInput)
+	return nlSameShape(in, k.out, func(d tensor.DType) error { return checkIntInput("input", d) })
 }
 
 // Run looks every code up; codes outside the table (which the input grid

@@ -3,7 +3,6 @@ package integer
 import (
 	"fmt"
 	"math"
-	"math/bits"
 
 	"t2c/graph"
 	"t2c/kernels"
@@ -80,15 +79,12 @@ func nlReadMode(a *graph.Attrs, allowed ...Mode) Mode {
 // nlReadOutGrid reads the required per-tensor output grid and the optional
 // layer attribute (metadata that never changes results).
 func nlReadOutGrid(a *graph.Attrs) Grid {
-	a.String("layer", "")
-	g, ok := ReadGrid(a)
-	if !ok {
-		a.Fail(AttrOutBits, "is required: the output type is the output grid's storage type")
+	readLayer(a)
+	g, ok := readOutGrid(a, true)
+	switch {
+	case !ok:
 		return Grid{Bits: 8, Scale: []float64{1}}
-	}
-	if err := g.Validate(); err != nil {
-		a.Fail(AttrOutBits, "%v", err)
-	} else if len(g.Scale) != 1 {
+	case g.Validate() == nil && len(g.Scale) != 1:
 		a.Fail(AttrOutScale, "the output grid must be per-tensor, got %d scales", len(g.Scale))
 	}
 	return g
@@ -229,44 +225,4 @@ func nlDivRound(a, b int64) int64 { return nlFloorDiv(a+b/2, b) }
 // nlFits reports whether a·b + c < 2⁶³: the int64 arithmetic of a term
 // bounded so can never overflow. Kernels check it once from the bounds of
 // their operands, so the element loops need no checks.
-func nlFits(a, b, c uint64) bool {
-	hi, lo := bits.Mul64(a, b)
-	if hi != 0 {
-		return false
-	}
-	sum, carry := bits.Add64(lo, c, 0)
-	return carry == 0 && sum < 1<<63
-}
-
-// nlAbs is |v| as an unsigned integer (exact for every int64).
-func nlAbs(v int64) uint64 {
-	if v < 0 {
-		return uint64(-v)
-	}
-	return uint64(v)
-}
-
-// nlRange is the value range of an integer storage type.
-func nlRange(d tensor.DType) (lo, hi int64, ok bool) {
-	switch d {
-	case tensor.Int8:
-		return math.MinInt8, math.MaxInt8, true
-	case tensor.Uint8:
-		return 0, math.MaxUint8, true
-	case tensor.Int16:
-		return math.MinInt16, math.MaxInt16, true
-	case tensor.Uint16:
-		return 0, math.MaxUint16, true
-	case tensor.Int32:
-		return math.MinInt32, math.MaxInt32, true
-	}
-	return 0, 0, false
-}
-
-// nlIntegerInput fails unless d is an integer storage type.
-func nlIntegerInput(d tensor.DType) error {
-	if _, _, ok := nlRange(d); !ok {
-		return fmt.Errorf("input is %v; want an integer storage type (int8…int32)", d)
-	}
-	return nil
-}
+func nlFits(a, b, c uint64) bool { return productsFit(a, b, c, 1) }

@@ -124,7 +124,7 @@ func iexpConstants(s float64, attrs map[string]graph.Attr) error {
 	// Beyond a real difference of 64·ln2, exp < 2⁻⁶⁴ is 0 in any width:
 	// capping d there keeps d·m in int64 for every input type.
 	dCap := int64(math.Ceil(64 * math.Ln2 / s))
-	if !nlFits(uint64(dCap), uint64(fx.Multiplier), uint64(nlHalf(fx.Shift))) {
+	if !nlFits(uint64(dCap), uint64(fx.Multiplier), uint64(roundingHalf(fx.Shift))) {
 		return fmt.Errorf("input scale %v is too fine for the working grid (rescale overflows int64)", s)
 	}
 	attrs["in_multiplier"] = graph.IntAttr(fx.Multiplier)
@@ -134,14 +134,6 @@ func iexpConstants(s float64, attrs map[string]graph.Attr) error {
 	attrs["q_b"] = graph.IntAttr(int64(math.Floor(iexpB / sw)))
 	attrs["q_c"] = graph.IntAttr(int64(math.Floor(iexpC / (iexpA * sw * sw))))
 	return nil
-}
-
-// nlHalf is the 2^(s−1) a rounding shift adds (0 for s = 0).
-func nlHalf(s int) int64 {
-	if s <= 0 {
-		return 0
-	}
-	return 1 << (s - 1)
 }
 
 // intSoftmaxKernel holds an IntSoftmax node's checked attributes.
@@ -216,7 +208,7 @@ func (k *intSoftmaxKernel) readIExp(a *graph.Attrs) {
 		a.Fail("in_multiplier", "%d must be in (0, 2³¹)", k.inMul)
 	case k.inShift < 0 || k.inShift > 62:
 		a.Fail("in_shift", "%d outside [0, 62]", k.inShift)
-	case k.dCap <= 0 || !nlFits(uint64(k.dCap), uint64(k.inMul), uint64(nlHalf(k.inShift))):
+	case k.dCap <= 0 || !nlFits(uint64(k.dCap), uint64(k.inMul), uint64(roundingHalf(k.inShift))):
 		a.Fail("d_cap", "%d must be positive with d_cap·in_multiplier < 2⁶³", k.dCap)
 	case k.qLn2 <= 0 || k.qLn2 > nlMaxInt31:
 		a.Fail("q_ln2", "%d must be in (0, 2³¹)", k.qLn2)
