@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"t2c/data"
+	"t2c/eval"
 	"t2c/graph"
 	"t2c/onnx"
 	"t2c/quant"
@@ -102,7 +103,7 @@ func agreement(t testing.TB, g *graph.Graph, m *Model, xs []*tensor.Tensor) (flo
 		c := want.Dim(1)
 		w, g := want.Float32(), got.Float32()
 		for i := 0; i < want.Dim(0); i++ {
-			if argmax(w[i*c:(i+1)*c]) == argmax(g[i*c:(i+1)*c]) {
+			if eval.Argmax(w[i*c:(i+1)*c]) == eval.Argmax(g[i*c:(i+1)*c]) {
 				same++
 			}
 			total++
@@ -112,16 +113,6 @@ func agreement(t testing.TB, g *graph.Graph, m *Model, xs []*tensor.Tensor) (flo
 		}
 	}
 	return float64(same) / float64(total), maxDiff
-}
-
-func argmax(v []float32) int {
-	best := 0
-	for i, x := range v {
-		if x > v[best] {
-			best = i
-		}
-	}
-	return best
 }
 
 func abs32(x float32) float32 {
